@@ -1,0 +1,102 @@
+/*
+ * conf.h -- arcdns.yaml: parse, validate, and the immutable result.
+ *
+ * conf_load() reads one YAML file (libyaml) into a new struct conf, with
+ * defaults for everything left out, then validates it. Every error names
+ * the place: "file:line:column: message". A loaded conf is never modified;
+ * a reload loads a new one and swaps it in.
+ *
+ * This module does no I/O besides reading the config file: zone files are
+ * read by zone/, sockets are opened by dns/.
+ */
+#ifndef CONF_CONF_H
+#define CONF_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log/log.h"
+#include "util/netaddr.h"
+
+#define CONF_DEFAULT_PORT		53
+#define CONF_DEFAULT_EDNS_SIZE		1232
+#define CONF_DEFAULT_TCP_IDLE_MS	10000
+#define CONF_DEFAULT_TCP_MAX_CONN	256
+#define CONF_DEFAULT_STATE_DIR		"/var/lib/arcdns"
+
+struct conf_server {
+	struct netaddr	*listen;	/* at least one */
+	size_t		nlisten;
+	unsigned	workers;	/* resolved: 0 in the file = nproc */
+	char		*identity;	/* CHAOS id.server; default hostname */
+	bool		hide_version;	/* version.bind answers REFUSED */
+	char		*version;	/* version.bind text; default VERSION */
+	char		*state_dir;
+	char		*user;		/* NULL: keep the starting user */
+	char		*pid_file;	/* NULL: none */
+	uint16_t	edns_size;	/* our UDP payload limit, 512..4096 */
+	uint32_t	tcp_idle_ms;	/* idle timeout per TCP connection */
+	uint32_t	tcp_max_conn;	/* open TCP connections, all workers */
+	enum log_level	log_level;
+	enum log_format	log_format;
+	enum log_target	log_target;
+};
+
+/* One zone block: a zone file served under an id that views refer to. */
+struct conf_zone {
+	char		*id;
+	char		*origin;	/* absolute, lower case, ends in "." */
+	char		*file;		/* absolute path (resolved) */
+	uint32_t	ttl;		/* TTL of ARC-driven answers */
+	int		line;		/* where the block starts, for errors */
+	int		column;
+};
+
+struct conf_view {
+	char			*name;
+	struct netprefix	*match;	/* match-clients, at least one */
+	size_t			nmatch;
+	size_t			*zones;	/* indexes into conf.zones */
+	size_t			nzones;
+};
+
+struct conf {
+	char			*path;	/* the file as given */
+	char			*dir;	/* its folder: base of relative paths */
+	struct conf_server	server;
+	struct conf_zone	*zones;
+	size_t			nzones;
+	/*
+	 * Views in match order. A file without views gets one implicit view
+	 * "default" that matches any client and holds every zone.
+	 */
+	struct conf_view	*views;
+	size_t			nviews;
+};
+
+/*
+ * Load and validate path. On success *out is a new conf (conf_free) and 0
+ * is returned. On failure, a new message "file:line:column: message" is
+ * stored in *errmsg (the caller frees it) and ERR_PARSE, ERR_INVAL or
+ * -errno is returned.
+ */
+int	conf_load(const char *path, struct conf **out, char **errmsg)
+	    __attribute__((warn_unused_result));
+
+/* Same, from a string in memory; name stands for the file in messages. */
+int	conf_load_string(const char *name, const char *text, size_t len,
+	    struct conf **out, char **errmsg)
+	    __attribute__((warn_unused_result));
+
+/* NULL-safe. */
+void	conf_free(struct conf *conf);
+
+/*
+ * Parse a duration: "500ms", "1s", "2m", "1h", or a bare number of
+ * seconds. Returns 0 and the value in milliseconds, or ERR_PARSE.
+ */
+int	conf_parse_duration(const char *s, uint64_t *ms)
+	    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef X_yamltree
+#define X_yamltree
+#endif

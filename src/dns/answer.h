@@ -1,0 +1,3 @@
+#ifndef X_answer
+#define X_answer
+#endif

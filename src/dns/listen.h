@@ -1,0 +1,3 @@
+#ifndef X_listen
+#define X_listen
+#endif

@@ -1,0 +1,3 @@
+#ifndef X_table
+#define X_table
+#endif

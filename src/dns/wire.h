@@ -1,0 +1,3 @@
+#ifndef X_wire
+#define X_wire
+#endif

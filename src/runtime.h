@@ -1,0 +1,3 @@
+#ifndef RUNTIME_H
+#define RUNTIME_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef X_view
+#define X_view
+#endif

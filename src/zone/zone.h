@@ -1,0 +1,3 @@
+#ifndef X_zone
+#define X_zone
+#endif
