@@ -24,6 +24,15 @@
 #define CONF_DEFAULT_TCP_IDLE_MS	10000
 #define CONF_DEFAULT_TCP_MAX_CONN	256
 #define CONF_DEFAULT_STATE_DIR		"/var/lib/arcdns"
+#define CONF_DEFAULT_ZONE_TTL		5	/* seconds, ARC-driven answers */
+#define CONF_MAX_WORKERS		64
+#define CONF_MAX_TTL			2147483647u	/* RFC 2181 section 8 */
+
+/*
+ * Without server.listen the daemon listens on the wildcard addresses
+ * 0.0.0.0:53 and [::]:53, as NSD does; dns/ must set IPV6_V6ONLY on the
+ * IPv6 socket so that both can be bound.
+ */
 
 struct conf_server {
 	struct netaddr	*listen;	/* at least one */
@@ -31,10 +40,11 @@ struct conf_server {
 	unsigned	workers;	/* resolved: 0 in the file = nproc */
 	char		*identity;	/* CHAOS id.server; default hostname */
 	bool		hide_version;	/* version.bind answers REFUSED */
-	char		*version;	/* version.bind text; default VERSION */
-	char		*state_dir;
+	char		*version;	/* version.bind text; default
+					   "arcdns " PACKAGE_VERSION */
+	char		*state_dir;	/* absolute path (resolved) */
 	char		*user;		/* NULL: keep the starting user */
-	char		*pid_file;	/* NULL: none */
+	char		*pid_file;	/* NULL: none; else absolute path */
 	uint16_t	edns_size;	/* our UDP payload limit, 512..4096 */
 	uint32_t	tcp_idle_ms;	/* idle timeout per TCP connection */
 	uint32_t	tcp_max_conn;	/* open TCP connections, all workers */
@@ -57,8 +67,16 @@ struct conf_view {
 	char			*name;
 	struct netprefix	*match;	/* match-clients, at least one */
 	size_t			nmatch;
-	size_t			*zones;	/* indexes into conf.zones */
+	size_t			*zones;	/* indexes into conf.zones, distinct
+					   origins; may be empty (then every
+					   query from these clients is
+					   REFUSED) */
 	size_t			nzones;
+	bool			implicit; /* the "default" view made up for a
+					   file without views */
+	int			line;	/* where the view starts (0 when
+					   implicit) */
+	int			column;
 };
 
 struct conf {
@@ -91,6 +109,15 @@ int	conf_load_string(const char *name, const char *text, size_t len,
 
 /* NULL-safe. */
 void	conf_free(struct conf *conf);
+
+/*
+ * Options a running daemon cannot take over on reload: server.listen,
+ * server.workers, server.user and server.pid-file. Returns the name of
+ * the first one that differs between old and new ("server.listen", ...),
+ * or NULL when a reload may proceed. Borrowed static string.
+ */
+const char	*conf_restart_diff(const struct conf *old,
+		    const struct conf *new);
 
 /*
  * Parse a duration: "500ms", "1s", "2m", "1h", or a bare number of
