@@ -1,0 +1,83 @@
+#!/bin/bash
+# install-deps.sh -- install the Debian packages in scripts/deps.txt that are
+# not installed yet.
+#
+# Usage: scripts/install-deps.sh [--list] [--missing]
+#   (no option)  install what is missing (apt-get update once, then install)
+#   --list       print every package of deps.txt, one a line, and exit
+#   --missing    print the packages that are not installed yet, and exit
+#
+# Runs as root or through sudo (only when not root). Does nothing, and needs
+# no privileges, when everything is installed already. Non-interactive.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+deps_file="$here/deps.txt"
+
+list_deps() {
+	sed -e 's/#.*//' -e 's/[[:space:]]\+/\n/g' "$deps_file" | sed '/^$/d'
+}
+
+is_installed() {
+	local status
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) ||
+		return 1
+	[ "$status" = installed ]
+}
+
+list_missing() {
+	local pkg
+	for pkg in $(list_deps); do
+		is_installed "$pkg" || echo "$pkg"
+	done
+}
+
+case "${1:-}" in
+--list)
+	list_deps
+	exit 0
+	;;
+--missing)
+	list_missing
+	exit 0
+	;;
+"") ;;
+*)
+	echo "usage: $0 [--list | --missing]" >&2
+	exit 2
+	;;
+esac
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "install-deps: this script needs a Debian system (dpkg, apt-get)" >&2
+	exit 1
+fi
+
+mapfile -t missing < <(list_missing)
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "install-deps: all $(list_deps | wc -l) packages of scripts/deps.txt are installed"
+	exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "install-deps: not root and no sudo; as root, run:" >&2
+		echo "  apt-get update && apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+	sudo=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+
+mapfile -t still < <(list_missing)
+if [ "${#still[@]}" -ne 0 ]; then
+	echo "install-deps: still missing after apt-get: ${still[*]}" >&2
+	exit 1
+fi
+echo "install-deps: done"
