@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""t_basic.py -- authoritative answers over UDP (dig, kdig, drill, raw).
+
+AA and zone TTLs; NXDOMAIN and NODATA with the SOA and the negative TTL;
+REFUSED outside our zones; RA clear; CNAME chains; wildcards (RFC 4592);
+referrals with glue; case echo; ANY (RFC 8482); CHAOS; MX/TXT/AAAA data as
+in the zone file. Then hide-version, a version override and two workers.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import cases  # noqa: E402
+from harness import ARCDNSD, Daemon, arcdnsd_version, build_query, run  # noqa: E402
+
+IDENTITY = "arcdns-test-1"
+
+
+def check_ready_line(t, d):
+    t.like(d.ready_line, r"^\S+ arcdnsd\[%d\]: notice: main: ready:" % d.pid,
+           "ready line: <time> arcdnsd[PID]: notice: main: ready:")
+    t.like(d.ready_line, r"127\.0\.0\.1[:#]%d" % d.port, "ready line names the listen address")
+
+
+def raw_checks(t, d):
+    """Header details that dig does not show exactly."""
+    q = build_query("www.example.test", "A", qid=0x1234, rd=True)
+    m = d.send(q)
+    if not t.ok(m is not None, "raw: www A answered"):
+        return
+    t.is_(m.id, 0x1234, "raw: ID echoed")
+    t.ok(m.qr and m.aa and m.rd and not m.ra and not m.tc, "raw: flags qr aa rd, no ra tc", m)
+    t.is_(m.opcode, 0, "raw: opcode QUERY")
+    t.is_(m.question, [("www.example.test.", 1, 1)], "raw: question echoed", m)
+    t.is_(m.trailing, 0, "raw: no bytes after the last RR", m)
+    t.is_(m.nopt, 0, "raw: no OPT in reply to a query without OPT", m)
+
+    m = d.query("www.example.test", "A", qid=0xBEEF, rd=False)
+    t.ok(m is not None and m.id == 0xBEEF and not m.rd and m.aa,
+         "raw: RD clear in query -> clear in reply", m)
+
+    m = d.query("nope.example.test", "TXT", qid=7)
+    t.ok(m is not None and m.question == [("nope.example.test.", 16, 1)] and m.rcode == 3,
+         "raw: NXDOMAIN echoes the question", m)
+
+    # exact bytes of a mixed-case name in question and answer owner
+    m = d.query("wWw.eXaMpLe.TeSt", "AAAA")
+    t.ok(m is not None and m.question and m.question[0][0] == "wWw.eXaMpLe.TeSt." and
+         m.answer and all(rr.name == "wWw.eXaMpLe.TeSt." for rr in m.answer),
+         "raw: case echoed in question and every answer owner", m)
+
+    # rdata bytes exactly as in the zone file
+    m = d.query("txt.example.test", "TXT")
+    strs = sorted(tuple(rr.fields) for rr in m.rrs("answer", "TXT")) if m else None
+    t.is_(strs, sorted([(b"hello world", b"second string"), (b"v=spf1 -all",),
+                        (b"semi;colon", b'quote"inside', b"back\\slash")]),
+          "raw: TXT character-strings exact", m)
+    m = d.query("example.test", "MX")
+    t.is_(sorted(rr.fields for rr in m.answer) if m else None,
+          [(10, "mail.example.test."), (20, "mail2.example.net.")], "raw: MX preference and exchange", m)
+    m = d.query("mail.example.test", "AAAA")
+    t.is_([rr.rdata.hex() for rr in m.answer] if m else None,
+          ["20010db8000000000000000000000025"], "raw: AAAA rdata bytes", m)
+
+    # class IN only for zone data: a CH query for a zone name is not answered from IN data
+    m = d.query("www.example.test", "A", qclass="CH")
+    t.ok(m is not None and m.rcode in (5, 3, 4) and not m.answer,
+         "raw: CH A for a zone name: no IN data (REFUSED/NXDOMAIN/NOTIMP)", m)
+
+
+def cross_tools(t, d):
+    r = d.kdig("www.example.test", "A")
+    if r is None:
+        t.skip("kdig www A", "kdig not installed")
+    else:
+        cases.check_reply(t, r, "kdig www A",
+                          answer=[("www.example.test", "A", a) for a in cases.WWW_A],
+                          answer_ttl={"A": 300})
+    r = d.drill("nope.example.test", "A")
+    if r is None:
+        t.skip("drill NXDOMAIN", "drill not installed")
+    else:
+        cases.check_reply(t, r, "drill NXDOMAIN", status="NXDOMAIN", answer=[],
+                          soa=(cases.ZONE, cases.NEG_TTL))
+    r = d.drill("txt.example.test", "TXT")
+    if r is not None:
+        cases.check_reply(t, r, "drill txt TXT", answer=[
+            ("txt.example.test", "TXT", '"hello world" "second string"'),
+            ("txt.example.test", "TXT", '"v=spf1 -all"'),
+            ("txt.example.test", "TXT", '"semi;colon" "quote\\"inside" "back\\\\slash"')])
+
+
+def version_daemons(t, version):
+    d = Daemon(t, "basic.yaml.in", server={"hide-version": "true"}, name="hidever").start()
+    try:
+        for name in ("version.bind", "version.server"):
+            r = d.dig("-c", "CH", "-t", "TXT", name)
+            cases.check_reply(t, r, "hide-version: CH TXT %s" % name, status="REFUSED",
+                              aa=None, answer=[])
+        r = d.dig("-c", "CH", "-t", "TXT", "id.server")
+        cases.check_reply(t, r, "hide-version: id.server still answers", aa=None,
+                          answer=[("id.server", "TXT", '"%s"' % IDENTITY)])
+    finally:
+        d.stop()
+
+    d = Daemon(t, "basic.yaml.in", server={"version": '"custom build 9"'},
+               name="version").start()
+    try:
+        r = d.dig("-c", "CH", "-t", "TXT", "version.bind")
+        cases.check_reply(t, r, "version override: version.bind", aa=None,
+                          answer=[("version.bind", "TXT", '"custom build 9"')])
+    finally:
+        d.stop()
+
+
+def workers_daemon(t):
+    d = Daemon(t, "basic.yaml.in", server={"workers": 2}, name="workers").start()
+    try:
+        good = 0
+        bad = []
+        for i in range(60):
+            name = ("www", "nope", "alias1")[i % 3] + ".example.test"
+            m = d.query(name, "A", tcp=(i % 4 == 0))
+            want = {"www": 0, "nope": 3, "alias1": 0}[name.split(".")[0]]
+            if m is not None and m.rcode == want and m.aa:
+                good += 1
+            else:
+                bad.append((name, m))
+        t.is_(good, 60, "workers 2: 60 mixed UDP/TCP queries answered right",
+              "\n".join("%s: %r" % b for b in bad[:3]))
+        r = d.dig("-c", "CH", "-t", "TXT", "id.server")
+        cases.check_reply(t, r, "workers 2: CHAOS", aa=None,
+                          answer=[("id.server", "TXT", '"%s"' % IDENTITY)])
+    finally:
+        d.stop()
+
+
+def main(t):
+    version = arcdnsd_version()
+    t.ok(version is not None, "arcdnsd -V prints 'arcdnsd <version>'", ARCDNSD)
+    d = Daemon(t, "basic.yaml.in").start()
+    try:
+        check_ready_line(t, d)
+        cases.run_all(t, d, [], "udp", IDENTITY, "arcdns %s" % version)
+        raw_checks(t, d)
+        cross_tools(t, d)
+        d.check_alive("the basic cases")
+    finally:
+        d.stop()
+    version_daemons(t, version)
+    workers_daemon(t)
+
+
+if __name__ == "__main__":
+    run(main)
