@@ -406,6 +406,17 @@ def _rdata_text(msg, rtype, off, rdlen):
     return "\\# %d %s" % (rdlen, rdata.hex()), None
 
 
+def _opt_codes(data):
+    """Option codes in OPT rdata, in order."""
+    codes = []
+    i = 0
+    while i + 4 <= len(data):
+        code, n = struct.unpack("!HH", data[i:i + 4])
+        codes.append(code)
+        i += 4 + n
+    return codes
+
+
 class Message:
     """A parsed DNS message. rcode includes the EDNS extended bits."""
 
@@ -453,6 +464,7 @@ class Message:
                     "version": (rr.ttl >> 16) & 0xFF,
                     "do": bool(rr.ttl & 0x8000),
                     "options": rr.rdata,
+                    "codes": _opt_codes(rr.rdata),
                 }
             else:
                 self.additional.append(rr)
