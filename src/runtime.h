@@ -1,3 +1,75 @@
+/*
+ * runtime.h -- struct runtime: the only process-wide mutable state.
+ *
+ * It owns the event base of the main thread, the active configuration, the
+ * zones loaded for it, the snapshot of answer tables the DNS workers read,
+ * and the listener. Everything here runs on the main thread; the workers
+ * only read the published table (dns/snapshot.h).
+ *
+ * Startup order (main.c): runtime_load() the config -> runtime_new() ->
+ * runtime_bind() (sockets, before privileges are dropped) ->
+ * runtime_start() (workers, signals, "ready:") -> runtime_run() ->
+ * runtime_free().
+ */
 #ifndef RUNTIME_H
 #define RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct conf;
+struct dns_listener;
+struct event;
+struct event_base;
+struct snapshot;
+struct table;
+struct zone;
+
+/* What one config file gives: built off to the side, then swapped in. */
+struct loaded {
+	struct conf	*conf;
+	struct zone	**zones;	/* one per conf zone block */
+	size_t		 nzones;
+	struct table	*table;
+};
+
+struct runtime {
+	struct event_base	*base;
+	char			*conf_path;
+	struct loaded		 cur;		/* table is in snap, not here */
+	struct snapshot		*snap;		/* struct table for workers */
+	struct dns_listener	*dns;
+	struct event		*sig_hup, *sig_term, *sig_int, *reclaim;
+	unsigned		 reloads;
+};
+
+/*
+ * Load path: config, every zone file, the answer table. On failure
+ * returns non-zero with a new message in *errmsg ("file:line:col: ..."),
+ * and *out untouched.
+ */
+int	runtime_load(const char *path, struct loaded *out, char **errmsg)
+	    __attribute__((warn_unused_result));
+/* Free what runtime_load gave (NULL members are fine). */
+void	runtime_unload(struct loaded *l);
+
+/* A runtime for loaded (taken). Never fails (aborts on OOM). */
+struct runtime	*runtime_new(const char *conf_path, struct loaded *loaded);
+/* Bind the DNS sockets. Returns 0, or non-zero with *errmsg. */
+int	runtime_bind(struct runtime *rt, char **errmsg)
+	    __attribute__((warn_unused_result));
+/* Publish the table, start workers, hook signals, log "ready:". */
+int	runtime_start(struct runtime *rt, char **errmsg)
+	    __attribute__((warn_unused_result));
+/* Run the main loop until SIGTERM/SIGINT. */
+void	runtime_run(struct runtime *rt);
+/*
+ * Reload the config file: all or nothing. Returns 0, or non-zero with
+ * *errmsg, the old state still serving. Main thread only.
+ */
+int	runtime_reload(struct runtime *rt, char **errmsg)
+	    __attribute__((warn_unused_result));
+/* NULL-safe: stops the workers and frees everything. */
+void	runtime_free(struct runtime *rt);
+
 #endif

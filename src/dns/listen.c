@@ -1,1 +1,700 @@
 #include "dns/listen.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "conf/conf.h"
+#include "dns/answer.h"
+#include "dns/snapshot.h"
+#include "dns/wire.h"
+#include "log/log.h"
+#include "util/netaddr.h"
+#include "util/xalloc.h"
+
+#define UDP_BATCH	32
+#define UDP_ROUNDS	8		/* batches per wakeup, then yield */
+#define UDP_INBUF	4096		/* larger queries are not queries */
+#define UDP_OUTBUF	4096		/* >= the largest edns-buffer-size */
+#define TCP_MAXQUERY	4096
+#define TCP_OUTBUF	(2 + 65535)
+#define ACCEPT_BURST	16
+#define ACCEPT_PAUSE_MS	100
+#define CMSG_BUFSIZE	64
+
+struct dns_worker;
+
+struct tcpconn {
+	struct dns_worker	*w;
+	int			 fd;
+	bool			 in_use;
+	struct event		*rev, *wev, *tev;
+	struct sockaddr_storage	 peer;
+	uint64_t		 last_active;	/* ms, monotonic */
+	size_t			 inlen;
+	size_t			 outlen, outoff;
+	struct tcpconn		*next_free;
+	uint8_t			 in[2 + TCP_MAXQUERY];
+	uint8_t			 out[TCP_OUTBUF];
+};
+
+struct udpsock {
+	struct dns_worker	*w;
+	int			 fd;
+	bool			 pktinfo;	/* bound to a wildcard address */
+	struct event		*ev;
+};
+
+struct tcplistener {
+	struct dns_worker	*w;
+	int			 fd;
+	struct event		*ev;
+};
+
+struct dns_worker {
+	struct dns_listener	*l;
+	size_t			 idx;
+	struct event_base	*base;
+	pthread_t		 thread;
+	bool			 running;
+	struct udpsock		*udp;
+	struct tcplistener	*tcp;
+	struct event		*accept_pause;
+	struct tcpconn		*conns;
+	size_t			 nconns;
+	struct tcpconn		*free_conns;
+	struct timeval		 idle;
+	_Atomic uint64_t	 stats[sizeof(struct dns_stats) / sizeof(uint64_t)];
+	/* UDP batch buffers. */
+	struct mmsghdr		 rmsg[UDP_BATCH], smsg[UDP_BATCH];
+	struct iovec		 riov[UDP_BATCH], siov[UDP_BATCH];
+	struct sockaddr_storage	 peer[UDP_BATCH];
+	uint8_t			 rctl[UDP_BATCH][CMSG_BUFSIZE];
+	uint8_t			 sctl[UDP_BATCH][CMSG_BUFSIZE];
+	uint8_t			 inbuf[UDP_BATCH][UDP_INBUF];
+	uint8_t			 outbuf[UDP_BATCH][UDP_OUTBUF];
+};
+
+struct dns_listener {
+	struct snapshot		*snap;
+	struct dns_worker	**workers;
+	size_t			 nworkers;
+	size_t			 naddrs;
+	bool			 started;
+};
+
+/* Counters: one writer (the worker), relaxed readers. */
+#define STAT_INDEX(field) (offsetof(struct dns_stats, field) / sizeof(uint64_t))
+static inline void
+stat_add(struct dns_worker *w, size_t i, uint64_t n)
+{
+	uint64_t v = atomic_load_explicit(&w->stats[i], memory_order_relaxed);
+
+	atomic_store_explicit(&w->stats[i], v + n, memory_order_relaxed);
+}
+#define STAT_INC(w, field) stat_add((w), STAT_INDEX(field), 1)
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+count_answer(struct dns_worker *w, const struct answer_info *info)
+{
+	if (info->dropped) {
+		STAT_INC(w, dropped);
+		return;
+	}
+	if (info->rcode < 6)
+		stat_add(w, STAT_INDEX(rcode) + info->rcode, 1);
+	else
+		STAT_INC(w, badvers);
+	if (info->truncated)
+		STAT_INC(w, truncated);
+}
+
+/* --- UDP -------------------------------------------------------------------- */
+
+/* Reply from the address the query came to (wildcard sockets). */
+static void
+set_reply_source(struct msghdr *rm, struct msghdr *sm, uint8_t *ctl)
+{
+	struct cmsghdr *c, *out;
+
+	sm->msg_control = NULL;
+	sm->msg_controllen = 0;
+	for (c = CMSG_FIRSTHDR(rm); c != NULL; c = CMSG_NXTHDR(rm, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			pi.ipi_spec_dst = pi.ipi_addr;
+			pi.ipi_ifindex = 0;
+			sm->msg_control = ctl;
+			sm->msg_controllen = CMSG_SPACE(sizeof(pi));
+			out = CMSG_FIRSTHDR(sm);
+			out->cmsg_level = IPPROTO_IP;
+			out->cmsg_type = IP_PKTINFO;
+			out->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(out), &pi, sizeof(pi));
+			return;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			pi.ipi6_ifindex = 0;
+			sm->msg_control = ctl;
+			sm->msg_controllen = CMSG_SPACE(sizeof(pi));
+			out = CMSG_FIRSTHDR(sm);
+			out->cmsg_level = IPPROTO_IPV6;
+			out->cmsg_type = IPV6_PKTINFO;
+			out->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(out), &pi, sizeof(pi));
+			return;
+		}
+	}
+}
+
+static void
+udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct udpsock *us = arg;
+	struct dns_worker *w = us->w;
+
+	for (int round = 0; round < UDP_ROUNDS; round++) {
+		struct answer_info info;
+		const struct table *t;
+		int n, nsend = 0, sent = 0;
+
+		for (int i = 0; i < UDP_BATCH; i++) {
+			struct msghdr *m = &w->rmsg[i].msg_hdr;
+
+			w->riov[i].iov_base = w->inbuf[i];
+			w->riov[i].iov_len = UDP_INBUF;
+			m->msg_name = &w->peer[i];
+			m->msg_namelen = sizeof(w->peer[i]);
+			m->msg_iov = &w->riov[i];
+			m->msg_iovlen = 1;
+			m->msg_control = us->pktinfo ? w->rctl[i] : NULL;
+			m->msg_controllen = us->pktinfo ? CMSG_BUFSIZE : 0;
+			m->msg_flags = 0;
+		}
+		n = recvmmsg(fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_neterr(LOG_SRC_DNS, "recvmmsg: %s",
+				    strerror(errno));
+			return;
+		}
+		t = snapshot_enter(w->l->snap, w->idx);
+		for (int i = 0; i < n; i++) {
+			struct msghdr *rm = &w->rmsg[i].msg_hdr;
+			struct msghdr *sm = &w->smsg[nsend].msg_hdr;
+			size_t len;
+
+			STAT_INC(w, udp_queries);
+			if (t == NULL || (rm->msg_flags & MSG_TRUNC))
+				continue;
+			len = answer_query(t, w->inbuf[i], w->rmsg[i].msg_len,
+			    (const struct sockaddr *)&w->peer[i], false,
+			    w->outbuf[i], UDP_OUTBUF, &info);
+			count_answer(w, &info);
+			if (len == 0)
+				continue;
+			w->siov[nsend].iov_base = w->outbuf[i];
+			w->siov[nsend].iov_len = len;
+			memset(sm, 0, sizeof(*sm));
+			sm->msg_name = &w->peer[i];
+			sm->msg_namelen = rm->msg_namelen;
+			sm->msg_iov = &w->siov[nsend];
+			sm->msg_iovlen = 1;
+			if (us->pktinfo)
+				set_reply_source(rm, sm, w->sctl[nsend]);
+			nsend++;
+		}
+		snapshot_leave(w->l->snap, w->idx);
+		while (sent < nsend) {
+			int r = sendmmsg(fd, w->smsg + sent,
+			    (unsigned)(nsend - sent), MSG_DONTWAIT);
+
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				log_neterr(LOG_SRC_DNS, "sendmmsg: %s",
+				    strerror(errno));
+				/* Skip the message that failed, keep the rest. */
+				r = 1;
+			}
+			sent += r;
+		}
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+/* --- TCP -------------------------------------------------------------------- */
+
+static void
+tcp_close(struct tcpconn *c)
+{
+	struct dns_worker *w = c->w;
+
+	event_del(c->rev);
+	event_del(c->wev);
+	event_del(c->tev);
+	close(c->fd);
+	c->fd = -1;
+	c->in_use = false;
+	c->next_free = w->free_conns;
+	w->free_conns = c;
+}
+
+static void tcp_process(struct tcpconn *c);
+
+/* Write what is pending; false when the connection was closed. */
+static bool
+tcp_flush(struct tcpconn *c)
+{
+	while (c->outoff < c->outlen) {
+		ssize_t n = send(c->fd, c->out + c->outoff,
+		    c->outlen - c->outoff, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				/* Backpressure: stop reading until drained. */
+				event_del(c->rev);
+				event_add(c->wev, NULL);
+				return true;
+			}
+			tcp_close(c);
+			return false;
+		}
+		c->outoff += (size_t)n;
+	}
+	c->outlen = c->outoff = 0;
+	return true;
+}
+
+static void
+tcp_touch(struct tcpconn *c)
+{
+	c->last_active = now_ms();
+	event_add(c->tev, &c->w->idle);
+}
+
+/* Answer every complete query in the input buffer, in order. */
+static void
+tcp_process(struct tcpconn *c)
+{
+	struct dns_worker *w = c->w;
+
+	while (c->outlen == 0 && c->inlen >= 2) {
+		size_t mlen = wire_get16(c->in), len;
+		struct answer_info info;
+		const struct table *t;
+
+		if (mlen < WIRE_HDRLEN || mlen > TCP_MAXQUERY) {
+			log_debug(LOG_SRC_DNS, "tcp: message of %zu bytes, "
+			    "closing", mlen);
+			STAT_INC(w, dropped);
+			tcp_close(c);
+			return;
+		}
+		if (c->inlen < 2 + mlen)
+			return;
+		STAT_INC(w, tcp_queries);
+		t = snapshot_enter(w->l->snap, w->idx);
+		len = t == NULL ? 0 : answer_query(t, c->in + 2, mlen,
+		    (const struct sockaddr *)&c->peer, true, c->out + 2,
+		    TCP_OUTBUF - 2, &info);
+		snapshot_leave(w->l->snap, w->idx);
+		memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
+		c->inlen -= 2 + mlen;
+		if (len == 0) {
+			STAT_INC(w, dropped);
+			tcp_close(c);		/* garbage: hang up */
+			return;
+		}
+		count_answer(w, &info);
+		wire_put16(c->out, (uint16_t)len);
+		c->outlen = len + 2;
+		c->outoff = 0;
+		if (!tcp_flush(c))
+			return;
+	}
+}
+
+static void
+tcp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcpconn *c = arg;
+	ssize_t n;
+
+	n = recv(fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		tcp_close(c);
+		return;
+	}
+	c->inlen += (size_t)n;
+	tcp_touch(c);
+	tcp_process(c);
+}
+
+static void
+tcp_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcpconn *c = arg;
+
+	if (!tcp_flush(c))
+		return;
+	if (c->outlen == 0) {
+		event_del(c->wev);
+		event_add(c->rev, NULL);
+		tcp_touch(c);
+		tcp_process(c);
+	}
+}
+
+static void
+tcp_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcpconn *c = arg;
+
+	STAT_INC(c->w, tcp_timeouts);
+	tcp_close(c);
+}
+
+/* A free connection slot; at the cap, the one idle the longest. */
+static struct tcpconn *
+tcp_slot(struct dns_worker *w)
+{
+	struct tcpconn *c = w->free_conns, *oldest = NULL;
+
+	if (c != NULL) {
+		w->free_conns = c->next_free;
+		return c;
+	}
+	for (size_t i = 0; i < w->nconns; i++)
+		if (oldest == NULL ||
+		    w->conns[i].last_active < oldest->last_active)
+			oldest = &w->conns[i];
+	if (oldest == NULL)
+		return NULL;
+	STAT_INC(w, tcp_shed);
+	tcp_close(oldest);
+	c = w->free_conns;
+	w->free_conns = c->next_free;
+	return c;
+}
+
+static void
+accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns_worker *w = arg;
+
+	for (size_t i = 0; i < w->l->naddrs; i++)
+		event_add(w->tcp[i].ev, NULL);
+}
+
+static void
+tcp_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct tcplistener *tl = arg;
+	struct dns_worker *w = tl->w;
+
+	for (int i = 0; i < ACCEPT_BURST; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sslen = sizeof(ss);
+		struct tcpconn *c;
+		int fd;
+
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				struct timeval tv = {0, ACCEPT_PAUSE_MS * 1000};
+
+				log_neterr(LOG_SRC_DNS, "accept: %s; pausing",
+				    strerror(errno));
+				for (size_t j = 0; j < w->l->naddrs; j++)
+					event_del(w->tcp[j].ev);
+				evtimer_add(w->accept_pause, &tv);
+			}
+			return;
+		}
+		c = tcp_slot(w);
+		if (c == NULL) {
+			close(fd);
+			continue;
+		}
+		STAT_INC(w, tcp_accepted);
+		c->fd = fd;
+		c->in_use = true;
+		c->peer = ss;
+		c->inlen = c->outlen = c->outoff = 0;
+		event_assign(c->rev, w->base, fd, EV_READ | EV_PERSIST,
+		    tcp_read_cb, c);
+		event_assign(c->wev, w->base, fd, EV_WRITE | EV_PERSIST,
+		    tcp_write_cb, c);
+		event_add(c->rev, NULL);
+		tcp_touch(c);
+	}
+}
+
+/* --- setup ------------------------------------------------------------------ */
+
+static bool
+is_wildcard(const struct netaddr *a)
+{
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)&a->ss;
+
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	const struct sockaddr_in6 *sin6 = (const void *)&a->ss;
+
+	return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+}
+
+static int
+open_socket(const struct netaddr *a, int type, char **errmsg)
+{
+	int fd, on = 1, err;
+	char text[80];
+
+	netaddr_format(a, text, sizeof(text));
+	fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
+		goto fail;
+	if (a->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) != 0)
+		goto fail;
+	if (type == SOCK_DGRAM && is_wildcard(a)) {
+		if (a->ss.ss_family == AF_INET ? setsockopt(fd, IPPROTO_IP,
+		    IP_PKTINFO, &on, sizeof(on)) : setsockopt(fd, IPPROTO_IPV6,
+		    IPV6_RECVPKTINFO, &on, sizeof(on)))
+			goto fail;
+	}
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0)
+		goto fail;
+	if (type == SOCK_STREAM && listen(fd, 1024) != 0)
+		goto fail;
+	return fd;
+fail:
+	err = errno;
+	*errmsg = xstrfmt("cannot listen on %s (%s): %s", text,
+	    type == SOCK_DGRAM ? "udp" : "tcp", strerror(err));
+	if (fd >= 0)
+		close(fd);
+	return -err;
+}
+
+static int
+worker_init(struct dns_listener *l, struct dns_worker *w,
+    const struct conf_server *srv, char **errmsg)
+{
+	size_t per = (srv->tcp_max_conn + l->nworkers - 1) / l->nworkers;
+
+	w->base = event_base_new();
+	if (w->base == NULL) {
+		*errmsg = xstrdup("cannot create an event base");
+		return -ENOMEM;
+	}
+	w->idle.tv_sec = srv->tcp_idle_ms / 1000;
+	w->idle.tv_usec = (srv->tcp_idle_ms % 1000) * 1000;
+	w->udp = xcalloc(l->naddrs, sizeof(*w->udp));
+	w->tcp = xcalloc(l->naddrs, sizeof(*w->tcp));
+	for (size_t i = 0; i < l->naddrs; i++)
+		w->udp[i].fd = w->tcp[i].fd = -1;
+	for (size_t i = 0; i < l->naddrs; i++) {
+		const struct netaddr *a = &srv->listen[i];
+		int fd = open_socket(a, SOCK_DGRAM, errmsg);
+
+		if (fd < 0)
+			return fd;
+		w->udp[i] = (struct udpsock){w, fd, is_wildcard(a), NULL};
+		w->udp[i].ev = event_new(w->base, fd, EV_READ | EV_PERSIST,
+		    udp_read_cb, &w->udp[i]);
+		fd = open_socket(a, SOCK_STREAM, errmsg);
+		if (fd < 0)
+			return fd;
+		w->tcp[i] = (struct tcplistener){w, fd, NULL};
+		w->tcp[i].ev = event_new(w->base, fd, EV_READ | EV_PERSIST,
+		    tcp_accept_cb, &w->tcp[i]);
+		event_add(w->udp[i].ev, NULL);
+		event_add(w->tcp[i].ev, NULL);
+	}
+	w->accept_pause = evtimer_new(w->base, accept_resume_cb, w);
+	w->nconns = per == 0 ? 1 : per;
+	/* calloc: pages of buffers stay untouched until a client comes. */
+	w->conns = xcalloc(w->nconns, sizeof(*w->conns));
+	for (size_t i = w->nconns; i-- > 0;) {
+		struct tcpconn *c = &w->conns[i];
+
+		c->w = w;
+		c->fd = -1;
+		c->rev = event_new(w->base, -1, 0, tcp_read_cb, c);
+		c->wev = event_new(w->base, -1, 0, tcp_write_cb, c);
+		c->tev = evtimer_new(w->base, tcp_timeout_cb, c);
+		c->next_free = w->free_conns;
+		w->free_conns = c;
+	}
+	return 0;
+}
+
+static void
+worker_free(struct dns_listener *l, struct dns_worker *w)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < w->nconns; i++) {
+		struct tcpconn *c = &w->conns[i];
+
+		if (c->in_use)
+			close(c->fd);
+		event_free(c->rev);
+		event_free(c->wev);
+		event_free(c->tev);
+	}
+	free(w->conns);
+	for (size_t i = 0; w->udp != NULL && i < l->naddrs; i++) {
+		if (w->udp[i].ev != NULL)
+			event_free(w->udp[i].ev);
+		if (w->tcp[i].ev != NULL)
+			event_free(w->tcp[i].ev);
+		if (w->udp[i].fd >= 0)
+			close(w->udp[i].fd);
+		if (w->tcp[i].fd >= 0)
+			close(w->tcp[i].fd);
+	}
+	free(w->udp);
+	free(w->tcp);
+	if (w->accept_pause != NULL)
+		event_free(w->accept_pause);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	free(w);
+}
+
+int
+dns_listener_new(const struct conf_server *srv, struct snapshot *snap,
+    struct dns_listener **out, char **errmsg)
+{
+	struct dns_listener *l = xcalloc(1, sizeof(*l));
+	int ret = 0;
+
+	if (evthread_use_pthreads() != 0) {
+		*errmsg = xstrdup("libevent has no pthreads support");
+		free(l);
+		return -ENOSYS;
+	}
+	l->snap = snap;
+	l->nworkers = srv->workers == 0 ? 1 : srv->workers;
+	l->naddrs = srv->nlisten;
+	l->workers = xcalloc(l->nworkers, sizeof(*l->workers));
+	for (size_t i = 0; i < l->nworkers && ret == 0; i++) {
+		l->workers[i] = xcalloc(1, sizeof(*l->workers[i]));
+		l->workers[i]->l = l;
+		l->workers[i]->idx = i;
+		ret = worker_init(l, l->workers[i], srv, errmsg);
+	}
+	if (ret != 0) {
+		dns_listener_free(l);
+		return ret;
+	}
+	*out = l;
+	return 0;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct dns_worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+int
+dns_listener_start(struct dns_listener *l)
+{
+	for (size_t i = 0; i < l->nworkers; i++) {
+		int err = pthread_create(&l->workers[i]->thread, NULL,
+		    worker_main, l->workers[i]);
+
+		if (err != 0) {
+			dns_listener_stop(l);
+			return -err;
+		}
+		l->workers[i]->running = true;
+	}
+	l->started = true;
+	return 0;
+}
+
+void
+dns_listener_stop(struct dns_listener *l)
+{
+	for (size_t i = 0; i < l->nworkers; i++)
+		if (l->workers[i] != NULL && l->workers[i]->running)
+			event_base_loopexit(l->workers[i]->base, NULL);
+	for (size_t i = 0; i < l->nworkers; i++) {
+		if (l->workers[i] != NULL && l->workers[i]->running) {
+			pthread_join(l->workers[i]->thread, NULL);
+			l->workers[i]->running = false;
+		}
+	}
+	l->started = false;
+}
+
+void
+dns_listener_free(struct dns_listener *l)
+{
+	if (l == NULL)
+		return;
+	dns_listener_stop(l);
+	for (size_t i = 0; i < l->nworkers; i++)
+		worker_free(l, l->workers[i]);
+	free(l->workers);
+	free(l);
+}
+
+void
+dns_listener_stats(const struct dns_listener *l, struct dns_stats *out)
+{
+	uint64_t *sum = (uint64_t *)out;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < l->nworkers; i++)
+		for (size_t j = 0; j < sizeof(*out) / sizeof(uint64_t); j++)
+			sum[j] += atomic_load_explicit(&l->workers[i]->stats[j],
+			    memory_order_relaxed);
+}

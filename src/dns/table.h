@@ -1,3 +1,91 @@
-#ifndef X_table
-#define X_table
+/*
+ * table.h -- precompiled answers: (view, name, type) -> response template.
+ *
+ * table_build() resolves every answer the configured zones can give, at
+ * build time: exact names and types, NODATA, CNAME chains, referrals with
+ * glue, wildcard synthesis, NXDOMAIN, CHAOS identity. Each answer is a
+ * template: the answer, authority and additional sections in wire format,
+ * ready to copy behind the client's own question. Only compression
+ * pointers depend on the query (the question name's length), so a
+ * template carries a short list of patches to apply while copying.
+ *
+ * A built table is immutable and shared by every worker thread; a reload
+ * or an ARC change builds a new one and swaps the pointer (runtime.h).
+ * table_lookup() does no allocation and takes no lock.
+ */
+#ifndef DNS_TABLE_H
+#define DNS_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct conf;
+struct zone;
+struct table;
+
+/*
+ * A compression pointer to write at pos (offset in data) when the
+ * template is copied into a response:
+ * - TMPL_PATCH_INTERNAL set: to offset (val & 0x7fff) of the template
+ *   itself, that is 12 + question length + val in the response;
+ * - otherwise to the suffix of the question name that is val bytes long
+ *   (TMPL_QNAME_FULL: the whole question name), that is
+ *   12 + qname length - val.
+ */
+#define TMPL_PATCH_INTERNAL	0x8000
+#define TMPL_QNAME_FULL		0x7fff
+
+struct tmpl_patch {
+	uint16_t	pos;
+	uint16_t	val;
+};
+
+struct tmpl {
+	uint16_t		 flags;	/* AA bit and RCODE (low 4 bits) */
+	uint16_t		 an, ns, ar;
+	uint16_t		 len;	/* bytes in data */
+	uint16_t		 ar_off; /* where the additional section starts */
+	uint16_t		 npatch;
+	uint16_t		 npatch_noar; /* patches before ar_off */
+	bool			 need_ar; /* glue that must not be dropped */
+	const struct tmpl_patch	*patch;	/* sorted by pos */
+	const uint8_t		*data;
+};
+
+/*
+ * Build the table for conf, whose zone blocks i are zones[i] (finished,
+ * borrowed only during the call). Returns 0 and a new table in *out, or
+ * ERR_INVAL with a new message in *errmsg.
+ */
+int	table_build(const struct conf *conf, struct zone *const *zones,
+	    struct table **out, char **errmsg)
+	    __attribute__((warn_unused_result));
+/* NULL-safe. Only once no thread can read t any more. */
+void	table_free(struct table *t);
+
+/* The view for a client address, or -1 (REFUSED). */
+int	table_view(const struct table *t, const struct sockaddr *client);
+
+/*
+ * The template answering lname (lower-case wire, len bytes) and qtype in
+ * view, or NULL when no zone of the view holds the name (REFUSED).
+ * Borrowed from t.
+ */
+const struct tmpl	*table_lookup(const struct table *t, int view,
+			    const uint8_t *lname, size_t len, uint16_t qtype);
+
+/*
+ * CHAOS class: the template for id.server., hostname.bind., version.bind.
+ * and version.server., or NULL (REFUSED).
+ */
+const struct tmpl	*table_chaos(const struct table *t,
+			    const uint8_t *lname, size_t len, uint16_t qtype);
+
+/* Our largest UDP payload (server.edns-buffer-size). */
+uint16_t	table_edns_size(const struct table *t);
+/* Number of names indexed in view (for logs and tests). */
+size_t		table_view_names(const struct table *t, int view);
+
 #endif

@@ -1,1 +1,338 @@
 #include "zone/zone.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "util/dname.h"
+#include "util/err.h"
+#include "util/namemap.h"
+#include "util/xalloc.h"
+
+#define TYPE_NS		2
+#define TYPE_CNAME	5
+#define TYPE_SOA	6
+#define DEFAULT_TTL	3600
+
+struct zone *
+zone_new(const uint8_t *origin, const char *file)
+{
+	struct zone *z = xcalloc(1, sizeof(*z));
+	struct zone_node *apex;
+
+	z->file = xstrdup(file != NULL ? file : "(built)");
+	z->originlen = dname_len(origin);
+	z->origin = xmalloc(z->originlen);
+	dname_lower(z->origin, origin, z->originlen);
+	z->index = namemap_new(64);
+	apex = xcalloc(1, sizeof(*apex));
+	apex->name = xmalloc(z->originlen);
+	memcpy(apex->name, z->origin, z->originlen);
+	apex->namelen = (uint8_t)z->originlen;
+	apex->flags = ZONE_NODE_APEX;
+	z->apex = apex;
+	z->nodes = xmalloc(sizeof(*z->nodes));
+	z->nodes[0] = apex;
+	z->nnodes = 1;
+	(void)namemap_put(z->index, apex->name, apex->namelen, apex);
+	return z;
+}
+
+static void
+node_free(struct zone_node *n)
+{
+	for (size_t i = 0; i < n->nsets; i++) {
+		for (size_t j = 0; j < n->sets[i].count; j++)
+			free(n->sets[i].rd[j].data);
+		free(n->sets[i].rd);
+	}
+	free(n->sets);
+	free(n->name);
+	free(n);
+}
+
+void
+zone_free(struct zone *z)
+{
+	if (z == NULL)
+		return;
+	for (size_t i = 0; i < z->nnodes; i++)
+		node_free(z->nodes[i]);
+	free(z->nodes);
+	namemap_free(z->index);
+	free(z->origin);
+	free(z->file);
+	free(z);
+}
+
+const struct zone_node *
+zone_get(const struct zone *z, const uint8_t *name, size_t len)
+{
+	return namemap_get(z->index, name, len);
+}
+
+const struct zone_rrset *
+zone_node_rrset(const struct zone_node *n, uint16_t type)
+{
+	for (size_t i = 0; i < n->nsets; i++)
+		if (n->sets[i].type == type)
+			return &n->sets[i];
+	return NULL;
+}
+
+const struct zone_rrset *
+zone_soa(const struct zone *z)
+{
+	return zone_node_rrset(z->apex, TYPE_SOA);
+}
+
+/* Find or create the node for lower-case name (below or at the apex). */
+static struct zone_node *
+node_get_or_add(struct zone *z, const uint8_t *name, size_t len)
+{
+	struct zone_node *n = namemap_get(z->index, name, len);
+
+	if (n != NULL)
+		return n;
+	n = xcalloc(1, sizeof(*n));
+	n->name = xmalloc(len);
+	memcpy(n->name, name, len);
+	n->namelen = (uint8_t)len;
+	if (name[0] == 1 && name[1] == '*')
+		n->flags |= ZONE_NODE_WILDCARD;
+	z->nodes = xrealloc(z->nodes, z->nnodes + 1, sizeof(*z->nodes));
+	z->nodes[z->nnodes++] = n;
+	(void)namemap_put(z->index, n->name, n->namelen, n);
+	/* Every name between here and the apex gets a node too. */
+	const uint8_t *p = dname_parent(n->name);
+	n->parent = node_get_or_add(z, p, dname_len(p));
+	if (n->flags & ZONE_NODE_WILDCARD)
+		n->parent->wild = n;
+	return n;
+}
+
+static char *
+where(const struct zone *z, int line)
+{
+	return line > 0 ? xstrfmt("%s:%d", z->file, line) : xstrdup(z->file);
+}
+
+static int __attribute__((format(printf, 4, 5)))
+fail(char **errmsg, const struct zone *z, int line, const char *fmt, ...)
+{
+	char *w = where(z, line);
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	*errmsg = xstrfmt("%s: %s", w, msg);
+	free(w);
+	return ERR_INVAL;
+}
+
+int
+zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
+    uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, int line,
+    char **errmsg)
+{
+	uint8_t name[DNAME_MAXLEN];
+	size_t len = dname_len(owner);
+	char text[DNAME_MAXLEN * 4 + 1];
+	struct zone_node *n;
+	struct zone_rrset *set = NULL;
+
+	dname_lower(name, owner, len);
+	dname_to_str(name, text, sizeof(text));
+	if (!dname_is_subdomain(name, z->origin))
+		return fail(errmsg, z, line, "%s is outside the zone", text);
+	n = node_get_or_add(z, name, len);
+	for (size_t i = 0; i < n->nsets; i++)
+		if (n->sets[i].type == type)
+			set = &n->sets[i];
+	if (set == NULL) {
+		n->sets = xrealloc(n->sets, n->nsets + 1, sizeof(*n->sets));
+		set = &n->sets[n->nsets++];
+		*set = (struct zone_rrset){.type = type, .ttl = ttl,
+		    .line = line};
+	} else {
+		if (type == TYPE_CNAME)
+			return fail(errmsg, z, line,
+			    "%s has more than one CNAME record", text);
+		if (type == TYPE_SOA)
+			return fail(errmsg, z, line,
+			    "%s has more than one SOA record", text);
+		for (size_t i = 0; i < set->count; i++)
+			if (set->rd[i].len == rdlen &&
+			    memcmp(set->rd[i].data, rdata, rdlen) == 0)
+				return 0;	/* duplicate record: one copy */
+		if (ttl < set->ttl)
+			set->ttl = ttl;
+	}
+	if (set->count == UINT16_MAX)
+		return fail(errmsg, z, line, "%s: too many records", text);
+	set->rd = xrealloc(set->rd, set->count + 1u, sizeof(*set->rd));
+	set->rd[set->count].len = rdlen;
+	set->rd[set->count].data = xmalloc(rdlen);
+	memcpy(set->rd[set->count].data, rdata, rdlen);
+	set->count++;
+	return 0;
+}
+
+static bool
+below_cut(const struct zone_node *n)
+{
+	for (const struct zone_node *p = n->parent; p != NULL; p = p->parent)
+		if (p->flags & ZONE_NODE_DELEG)
+			return true;
+	return false;
+}
+
+int
+zone_finish(struct zone *z, char **errmsg)
+{
+	const struct zone_rrset *soa = zone_soa(z);
+	char text[DNAME_MAXLEN * 4 + 1];
+
+	dname_to_str(z->origin, text, sizeof(text));
+	if (soa == NULL)
+		return fail(errmsg, z, 0, "no SOA record at the apex %s", text);
+	if (zone_node_rrset(z->apex, TYPE_NS) == NULL)
+		return fail(errmsg, z, 0, "no NS records at the apex %s", text);
+	/* SOA rdata: mname, rname, serial, refresh, retry, expire, minimum. */
+	const uint8_t *rd = soa->rd[0].data;
+	size_t off = dname_len(rd);
+	off += dname_len(rd + off);
+	if (off + 20 != soa->rd[0].len)
+		return fail(errmsg, z, soa->line, "malformed SOA at %s", text);
+	z->serial = (uint32_t)rd[off] << 24 | (uint32_t)rd[off + 1] << 16 |
+	    (uint32_t)rd[off + 2] << 8 | rd[off + 3];
+	uint32_t minimum = (uint32_t)rd[off + 16] << 24 |
+	    (uint32_t)rd[off + 17] << 16 | (uint32_t)rd[off + 18] << 8 |
+	    rd[off + 19];
+	z->neg_ttl = soa->ttl < minimum ? soa->ttl : minimum;
+
+	for (size_t i = 0; i < z->nnodes; i++) {
+		struct zone_node *n = z->nodes[i];
+		const struct zone_rrset *cname = zone_node_rrset(n, TYPE_CNAME);
+
+		dname_to_str(n->name, text, sizeof(text));
+		if (n != z->apex && zone_node_rrset(n, TYPE_SOA) != NULL)
+			return fail(errmsg, z, zone_node_rrset(n, TYPE_SOA)->line,
+			    "SOA record at %s, which is not the apex", text);
+		if (cname != NULL && n->nsets > 1)
+			return fail(errmsg, z, cname->line,
+			    "%s has a CNAME and other data", text);
+		if (cname != NULL && n == z->apex)
+			return fail(errmsg, z, cname->line,
+			    "CNAME at the apex %s", text);
+		if (n != z->apex && zone_node_rrset(n, TYPE_NS) != NULL)
+			n->flags |= ZONE_NODE_DELEG;
+	}
+	for (size_t i = 0; i < z->nnodes; i++)
+		if (below_cut(z->nodes[i]))
+			z->nodes[i]->flags |= ZONE_NODE_OCCLUDED;
+	z->finished = true;
+	return 0;
+}
+
+/* --- loading through ldns ------------------------------------------------ */
+
+static int
+add_ldns_rr(struct zone *z, const ldns_rr *rr, int line, char **errmsg)
+{
+	uint8_t rdata[65535];
+	size_t rdlen = 0;
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+
+	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
+		*errmsg = xstrfmt("%s:%d: only class IN is supported", z->file,
+		    line);
+		return ERR_INVAL;
+	}
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *f = ldns_rr_rdf(rr, i);
+		size_t sz = ldns_rdf_size(f);
+
+		if (rdlen + sz > sizeof(rdata)) {
+			*errmsg = xstrfmt("%s:%d: record data too long",
+			    z->file, line);
+			return ERR_INVAL;
+		}
+		memcpy(rdata + rdlen, ldns_rdf_data(f), sz);
+		rdlen += sz;
+	}
+	return zone_add_rr(z, ldns_rdf_data(owner), (uint16_t)ldns_rr_get_type(rr),
+	    ldns_rr_ttl(rr), rdata, (uint16_t)rdlen, line, errmsg);
+}
+
+int
+zone_load(const char *file, const char *origin, struct zone **out,
+    char **errmsg)
+{
+	ldns_rdf *ldorigin = NULL, *prev = NULL;
+	uint32_t ttl = DEFAULT_TTL;
+	struct zone *z = NULL;
+	int line = 1, ret = ERR_PARSE;
+	FILE *fp;
+
+	fp = fopen(file, "r");
+	if (fp == NULL) {
+		ret = -errno;
+		*errmsg = xstrfmt("%s: cannot open: %s", file, strerror(errno));
+		return ret;
+	}
+	if (ldns_str2rdf_dname(&ldorigin, origin) != LDNS_STATUS_OK) {
+		*errmsg = xstrfmt("%s: invalid origin '%s'", file, origin);
+		goto out;
+	}
+	prev = ldns_rdf_clone(ldorigin);
+	z = zone_new(ldns_rdf_data(ldorigin), file);
+	for (;;) {
+		ldns_rr *rr = NULL;
+		int before = line;
+		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &ldorigin,
+		    &prev, &line);
+
+		if (s == LDNS_STATUS_OK) {
+			/* ldns counts the newline it stopped at. */
+			int at = line > before ? line - 1 : line;
+
+			ret = add_ldns_rr(z, rr, at, errmsg);
+			ldns_rr_free(rr);
+			if (ret != 0)
+				goto out;
+			continue;
+		}
+		ldns_rr_free(rr);
+		if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
+		    s == LDNS_STATUS_SYNTAX_ORIGIN) {
+			if (feof(fp))
+				break;
+			continue;
+		}
+		if (feof(fp) && s == LDNS_STATUS_SYNTAX_ERR)
+			break;		/* trailing blank text */
+		*errmsg = xstrfmt("%s:%d: %s", file, line,
+		    s == LDNS_STATUS_SYNTAX_INCLUDE ? "$INCLUDE is not supported" :
+		    ldns_get_errorstr_by_id(s));
+		ret = ERR_PARSE;
+		goto out;
+	}
+	ret = zone_finish(z, errmsg);
+out:
+	fclose(fp);
+	ldns_rdf_deep_free(ldorigin);
+	ldns_rdf_deep_free(prev);
+	if (ret != 0) {
+		zone_free(z);
+		return ret;
+	}
+	*out = z;
+	return 0;
+}
