@@ -7,7 +7,8 @@
 #   --smoke  run every printed dig command, check its status, stop the
 #            daemon and exit 0 or 1 (used by .ci/run; needs no terminal)
 # Environment: BUILD_DIR (default: build), JOBS, DEMO_CONFIG (default:
-#   conf/demo.yaml), DEMO_TIMEOUT (seconds to wait for "ready:", 30).
+#   conf/demo.yaml), DEMO_TIMEOUT (seconds to wait for "ready:", 30),
+#   ARCDNSD (run this daemon binary; skips installing and building).
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,9 +30,13 @@ case "${1:-}" in
 	;;
 esac
 
-"$src/scripts/install-deps.sh"
-BUILD_DIR="$build" "$src/scripts/build.sh"
-daemon="$build/src/arcdnsd"
+if [ -n "${ARCDNSD:-}" ]; then
+	daemon=$ARCDNSD # a daemon built elsewhere: no install, no build
+else
+	"$src/scripts/install-deps.sh"
+	BUILD_DIR="$build" "$src/scripts/build.sh"
+	daemon="$build/src/arcdnsd"
+fi
 
 # The dig commands to try: "expected-rcode|what it shows|dig arguments".
 # They follow conf/demo.yaml and conf/svc.example.internal.zone; --smoke
@@ -76,14 +81,15 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'echo; stop; exit 0' INT TERM
+trap 'echo; stop; exit 0' INT TERM HUP
 
 echo "demo: starting $daemon -f -c $config"
 if [ -n "$smoke" ]; then
 	"$daemon" -f -c "$config" 2>"$log" </dev/null &
 else
 	# The log goes to the terminal and to a file we watch for "ready:".
-	"$daemon" -f -c "$config" 2> >(tee "$log" >&2) </dev/null &
+	# tee ignores Ctrl-C so that the daemon's last lines still show.
+	"$daemon" -f -c "$config" 2> >(trap '' INT; exec tee "$log" >&2) </dev/null &
 fi
 pid=$!
 
