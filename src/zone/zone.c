@@ -295,7 +295,7 @@ zone_load(const char *file, const char *origin, struct zone **out,
 	z = zone_new(ldns_rdf_data(ldorigin), file);
 	for (;;) {
 		ldns_rr *rr = NULL;
-		int before = line;
+		int before = line;	/* a multi-line record ends at line - 1 */
 		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &ldorigin,
 		    &prev, &line);
 
@@ -318,7 +318,9 @@ zone_load(const char *file, const char *origin, struct zone **out,
 		}
 		if (feof(fp) && s == LDNS_STATUS_SYNTAX_ERR)
 			break;		/* trailing blank text */
-		*errmsg = xstrfmt("%s:%d: %s", file, line,
+		/* As above: the line ldns stopped on, not the next one. */
+		*errmsg = xstrfmt("%s:%d: %s", file,
+		    line > before ? line - 1 : line,
 		    s == LDNS_STATUS_SYNTAX_INCLUDE ? "$INCLUDE is not supported" :
 		    ldns_get_errorstr_by_id(s));
 		ret = ERR_PARSE;
