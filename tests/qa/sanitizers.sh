@@ -5,17 +5,41 @@
 #   tests/qa/sanitizers.sh            (build dir: build-san)
 # Environment: BUILD_DIR (default: build-san), JOBS, TESTS (a subset).
 #
-# Any sanitizer report stops the process that made it (halt_on_error and
+# Any sanitizer error stops the process that made it (halt_on_error and
 # -fno-sanitize-recover=all), so the test that ran it fails. LeakSanitizer
-# runs at exit of every instrumented process: arcdnsd and `arcdnsd -t` get
+# runs when an instrumented process exits: arcdnsd and `arcdnsd -t` get
 # leak checks; Criterion's forked test workers exit without one.
+#
+# ASan and LSan reports also go to files (log_path), because a report at
+# the exit of a daemon that a test has already finished with would go
+# unnoticed otherwise: any such file fails this script, and is printed.
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${BUILD_DIR:-build-san}
+case "$build" in
+/*) ;;
+*) build="$src/$build" ;;
+esac
+reports="$build/sanitizer-reports"
+rm -rf "$reports"
+mkdir -p "$reports"
 
-export ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1:${ASAN_OPTIONS_EXTRA:-}"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS_EXTRA:-}"
+export ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1:log_path=$reports/asan${ASAN_OPTIONS_EXTRA:+:$ASAN_OPTIONS_EXTRA}"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS_EXTRA:+:$UBSAN_OPTIONS_EXTRA}"
 export LSAN_OPTIONS="suppressions=$src/tests/qa/lsan.supp:print_suppressions=0"
 
-BUILD_DIR="$build" exec "$src/scripts/test.sh" --enable-sanitizers "$@"
+rc=0
+BUILD_DIR="$build" "$src/scripts/test.sh" --enable-sanitizers "$@" || rc=$?
+
+shopt -s nullglob
+files=("$reports"/*)
+if [ "${#files[@]}" -ne 0 ]; then
+	echo "sanitizers: ${#files[@]} sanitizer report(s) in $reports:" >&2
+	for f in "${files[@]}"; do
+		echo "--- $f" >&2
+		head -n 60 "$f" >&2
+	done
+	rc=1
+fi
+exit "$rc"
