@@ -1,0 +1,1049 @@
+#!/usr/bin/python3
+"""arcdns benchmark: arcdnsd against NSD, Knot DNS and gdnsd under dnsperf.
+
+    bench/run.py [--quick] [options]        (see --help and bench/README.md)
+
+Every server serves the same zone (bench/gen.py) on its own loopback port
+with one worker pinned to CPU 0; dnsperf runs pinned to CPU 1.  For each
+of N interleaved rounds (A B C D, A B C D, ...) and each server:
+
+  1. warm-up   short unthrottled dnsperf run, not recorded
+  2. max QPS   unthrottled dnsperf run: QPS, latency, rcodes
+  3. fixed     dnsperf -Q RATE: the server's CPU time (utime+stime of its
+               whole process tree from /proc/PID/stat) before and after,
+               CPU-us per query = delta / queries completed; per-query
+               latencies (dnsperf -v) give p50/p99 at that load.
+
+Before measuring, every distinct query of the mix is sent once to every
+server and checked (rcode, AA, answer/SOA presence) and the answers are
+compared across servers.
+
+Only the Python standard library is used.  Timed figures are printed, never
+asserted: this is not part of `make check`.
+"""
+
+import argparse
+import atexit
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_DIR = os.path.dirname(BENCH_DIR)
+ORIGIN = "bench.example."
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PEERS = ["nsd", "knot", "gdnsd"]
+ALL_SERVERS = ["arcdnsd"] + PEERS
+
+# --------------------------------------------------------------------------
+# process bookkeeping: everything we start is stopped by PID on exit
+
+STARTED = []        # list of subprocess.Popen
+WORKDIR = None
+KEEP = False
+
+
+def descendants(pid):
+    """PIDs of pid and all its descendants (from /proc)."""
+    children = {}
+    for ent in os.listdir("/proc"):
+        if not ent.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % ent) as f:
+                st = f.read()
+        except OSError:
+            continue
+        ppid = int(st[st.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(ent))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def stop_proc(p, timeout=5.0):
+    if p.poll() is not None:
+        return
+    tree = descendants(p.pid)
+    try:
+        p.send_signal(signal.SIGTERM)
+    except OSError:
+        pass
+    try:
+        p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    for pid in tree:                 # anything left of ours: SIGKILL by PID
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        p.wait(2)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def cleanup():
+    while STARTED:
+        stop_proc(STARTED.pop())
+    if WORKDIR and not KEEP and os.path.isdir(WORKDIR):
+        shutil.rmtree(WORKDIR, ignore_errors=True)
+
+
+def on_signal(signum, frame):
+    cleanup()
+    sys.exit(128 + signum)
+
+
+# --------------------------------------------------------------------------
+# small DNS client (UDP), enough to check answers
+
+TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "MX": 15, "TXT": 16,
+         "AAAA": 28, "SRV": 33, "OPT": 41}
+TYPENAMES = {v: k for k, v in TYPES.items()}
+RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN",
+          4: "NOTIMP", 5: "REFUSED"}
+
+
+def encode_name(name):
+    out = b""
+    for label in name.rstrip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def make_query(qid, name, qtype, edns):
+    hdr = struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 1 if edns else 0)
+    q = hdr + encode_name(name) + struct.pack("!HH", TYPES[qtype], 1)
+    if edns:
+        q += b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0)
+    return q
+
+
+def read_name(msg, off):
+    labels, jumped, end, hops = [], False, off, 0
+    while True:
+        n = msg[off]
+        if n & 0xC0 == 0xC0:
+            if not jumped:
+                end = off + 2
+            off = ((n & 0x3F) << 8) | msg[off + 1]
+            jumped = True
+            hops += 1
+            if hops > 64:
+                raise ValueError("compression loop")
+            continue
+        off += 1
+        if n == 0:
+            break
+        labels.append(msg[off:off + n].decode("ascii", "replace").lower())
+        off += n
+    if not jumped:
+        end = off
+    return ".".join(labels) + ".", end
+
+
+def parse_rr(msg, off):
+    owner, off = read_name(msg, off)
+    rtype, rclass, ttl, rdlen = struct.unpack("!HHIH", msg[off:off + 10])
+    off += 10
+    rd = msg[off:off + rdlen]
+    tname = TYPENAMES.get(rtype, str(rtype))
+    if rtype in (2, 5):
+        rdata = read_name(msg, off)[0]
+    elif rtype == 15:
+        rdata = "%d %s" % (struct.unpack("!H", rd[:2])[0],
+                           read_name(msg, off + 2)[0])
+    elif rtype == 6:
+        mname, o = read_name(msg, off)
+        rname, o = read_name(msg, o)
+        rdata = "%s %s %s" % (mname, rname,
+                              " ".join(str(x) for x in
+                                       struct.unpack("!IIIII", msg[o:o + 20])))
+    elif rtype == 1 and rdlen == 4:
+        rdata = socket.inet_ntop(socket.AF_INET, rd)
+    elif rtype == 28 and rdlen == 16:
+        rdata = socket.inet_ntop(socket.AF_INET6, rd)
+    else:
+        rdata = rd.hex()
+    return (owner, tname, ttl, rdata), off + rdlen
+
+
+def parse_response(msg):
+    qid, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", msg[:12])
+    off = 12
+    for _ in range(qd):
+        off = read_name(msg, off)[1] + 4
+    secs = []
+    for count in (an, ns):
+        rrs = []
+        for _ in range(count):
+            rr, off = parse_rr(msg, off)
+            rrs.append(rr)
+        secs.append(rrs)
+    return {"id": qid, "rcode": RCODES.get(flags & 15, str(flags & 15)),
+            "aa": bool(flags & 0x0400), "tc": bool(flags & 0x0200),
+            "answer": sorted(secs[0]),
+            "authority": sorted(rr for rr in secs[1] if rr[1] == "SOA")}
+
+
+def query(port, name, qtype, edns, timeout=1.0, tries=3):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        for i in range(tries):
+            qid = (os.getpid() + i * 7919 + hash(name)) & 0xFFFF
+            s.sendto(make_query(qid, name, qtype, edns), ("127.0.0.1", port))
+            try:
+                while True:
+                    data = s.recv(65535)
+                    if len(data) >= 12 and struct.unpack("!H", data[:2])[0] == qid:
+                        return parse_response(data)
+            except socket.timeout:
+                continue
+    finally:
+        s.close()
+    return None
+
+
+def free_port():
+    """A port free for both UDP and TCP on 127.0.0.1."""
+    for _ in range(50):
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.bind(("127.0.0.1", 0))
+        port = t.getsockname()[1]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            u.close()
+            t.close()
+    raise RuntimeError("no free port")
+
+
+# --------------------------------------------------------------------------
+# servers
+
+def run_out(argv):
+    try:
+        r = subprocess.run(argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=20)
+        return r.stdout.decode(errors="replace")
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return str(e)
+
+
+class Server:
+    name = "?"
+    binary = None
+
+    def __init__(self, workdir, zonefile):
+        self.dir = os.path.join(workdir, self.name)
+        os.makedirs(self.dir)
+        self.zonefile = zonefile
+        self.port = None
+        self.proc = None
+        self.log = os.path.join(self.dir, "server.log")
+
+    def available(self):
+        return self.binary and os.access(self.binary, os.X_OK)
+
+    def version(self):
+        return "?"
+
+    def setup(self, port):
+        """Write config into self.dir; return argv."""
+        raise NotImplementedError
+
+    def start(self, cpu, timeout):
+        self.port = free_port()
+        argv = self.setup(self.port)
+        if cpu is not None:
+            argv = ["taskset", "-c", str(cpu)] + argv
+        with open(self.log, "w") as logf:
+            self.proc = subprocess.Popen(argv, cwd=self.dir, stdout=logf,
+                                         stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+        STARTED.append(self.proc)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with status %s:\n%s" % (
+                    self.name, self.proc.returncode, self.log_tail()))
+            r = query(self.port, ORIGIN, "SOA", False, timeout=0.2, tries=1)
+            if r is not None and r["rcode"] == "NOERROR" and r["answer"]:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("%s did not answer SOA on port %d within %ds:\n%s"
+                           % (self.name, self.port, timeout, self.log_tail()))
+
+    def stop(self):
+        if self.proc is not None:
+            stop_proc(self.proc)
+            if self.proc in STARTED:
+                STARTED.remove(self.proc)
+
+    def log_tail(self, n=20):
+        try:
+            with open(self.log, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    def cpu_seconds(self):
+        """utime+stime (+ reaped children) of the process tree, seconds."""
+        ticks = 0
+        for pid in descendants(self.proc.pid):
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            fields = st[st.rindex(")") + 2:].split()
+            # fields[0] is field 3 (state); utime=14 stime=15 cutime=16 cstime=17
+            ticks += sum(int(x) for x in fields[11:15])
+        return ticks / CLK_TCK
+
+
+class Arcdnsd(Server):
+    name = "arcdnsd"
+
+    def __init__(self, workdir, zonefile, binary):
+        self.binary = binary
+        super().__init__(workdir, zonefile)
+
+    def version(self):
+        return run_out([self.binary, "-V"]).strip().splitlines()[0] \
+            if self.available() else "not built"
+
+    def setup(self, port):
+        shutil.copy(self.zonefile, os.path.join(self.dir, "bench.zone"))
+        conf = os.path.join(self.dir, "arcdns.yaml")
+        with open(conf, "w") as f:
+            f.write("server:\n"
+                    "  listen: [\"127.0.0.1:%d\"]\n"
+                    "  workers: 1\n"
+                    "  log: {level: warn}\n"
+                    "zones:\n"
+                    "  - id: bench\n"
+                    "    origin: %s\n"
+                    "    file: bench.zone\n" % (port, ORIGIN))
+        return [self.binary, "-c", conf, "-f"]
+
+
+class Nsd(Server):
+    name = "nsd"
+    binary = shutil.which("nsd") or "/usr/sbin/nsd"
+
+    def version(self):
+        m = re.search(r"NSD version (\S+)", run_out([self.binary, "-v"]))
+        return "NSD " + (m.group(1) if m else "?")
+
+    def setup(self, port):
+        d = self.dir
+        shutil.copy(self.zonefile, os.path.join(d, "bench.zone"))
+        conf = os.path.join(d, "nsd.conf")
+        with open(conf, "w") as f:
+            f.write("""server:
+    ip-address: 127.0.0.1@{port}
+    port: {port}
+    do-ip6: no
+    server-count: 1
+    reuseport: no
+    username: ""
+    chroot: ""
+    zonesdir: "{d}"
+    zonelistfile: "{d}/zone.list"
+    database: ""
+    pidfile: "{d}/nsd.pid"
+    xfrdfile: "{d}/xfrd.state"
+    xfrdir: "{d}"
+    verbosity: 0
+    # Debian's NSD rate-limits (RRL) by default: off for a benchmark
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+    # like Knot, gdnsd and arcdnsd: no NS/glue added to positive answers
+    minimal-responses: yes
+remote-control:
+    control-enable: no
+zone:
+    name: {origin}
+    zonefile: bench.zone
+""".format(port=port, d=d, origin=ORIGIN))
+        return [self.binary, "-d", "-c", conf]
+
+
+class Knot(Server):
+    name = "knot"
+    binary = shutil.which("knotd") or "/usr/sbin/knotd"
+
+    def version(self):
+        m = re.search(r"version (\S+)", run_out([self.binary, "-V"]))
+        return "Knot DNS " + (m.group(1) if m else "?")
+
+    def setup(self, port):
+        d = self.dir
+        shutil.copy(self.zonefile, os.path.join(d, "bench.zone"))
+        os.makedirs(os.path.join(d, "db"), exist_ok=True)
+        conf = os.path.join(d, "knot.conf")
+        with open(conf, "w") as f:
+            f.write("""server:
+    rundir: "{d}"
+    pidfile: "{d}/knot.pid"
+    listen: 127.0.0.1@{port}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+log:
+  - target: stderr
+    any: warning
+database:
+    storage: "{d}/db"
+# no mod-rrl configured: Knot does no rate limiting
+template:
+  - id: default
+    storage: "{d}"
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: none
+zone:
+  - domain: {origin}
+    file: "{d}/bench.zone"
+""".format(port=port, d=d, origin=ORIGIN))
+        return [self.binary, "-c", conf]
+
+
+class Gdnsd(Server):
+    name = "gdnsd"
+    binary = shutil.which("gdnsd") or "/usr/sbin/gdnsd"
+
+    def version(self):
+        m = re.search(r"gdnsd version (\S+)", run_out([self.binary, "-h"]))
+        return "gdnsd " + (m.group(1) if m else "?")
+
+    def setup(self, port):
+        d = self.dir
+        for sub in ("etc/zones", "run", "state"):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        shutil.copy(self.zonefile, os.path.join(d, "etc/zones", ORIGIN[:-1]))
+        with open(os.path.join(d, "etc/config"), "w") as f:
+            f.write("""# gdnsd has no response rate limiting
+options => {{
+    listen => [ 127.0.0.1:{port} ]
+    udp_threads => 1
+    tcp_threads => 1
+    run_dir => {d}/run
+    state_dir => {d}/state
+}}
+""".format(port=port, d=d))
+        return [self.binary, "-c", os.path.join(d, "etc"), "start"]
+
+
+# --------------------------------------------------------------------------
+# checking answers
+
+def load_expect(path):
+    out = []
+    with open(path) as f:
+        for line in f:
+            rcode, kind, name, qtype = line.split()
+            out.append((rcode, kind, name, qtype))
+    return out
+
+
+def check_server(srv, uniq, edns):
+    """Query every distinct (name, type); return (answers, problems)."""
+    answers, problems = {}, []
+    for (rcode, kind, name, qtype) in uniq:
+        r = query(srv.port, name, qtype, edns)
+        answers[(name, qtype)] = r
+        if r is None:
+            problems.append("%s %s: no response" % (name, qtype))
+            continue
+        why = []
+        if r["rcode"] != rcode:
+            why.append("rcode %s, expected %s" % (r["rcode"], rcode))
+        if not r["aa"]:
+            why.append("AA not set")
+        if kind in ("answer", "cname", "wildcard"):
+            if not r["answer"]:
+                why.append("empty answer")
+            elif kind == "cname" and not any(rr[1] == "CNAME" for rr in r["answer"]):
+                why.append("no CNAME in answer")
+            elif kind != "cname" and not any(rr[1] == qtype for rr in r["answer"]):
+                why.append("no %s in answer" % qtype)
+        else:
+            if r["answer"]:
+                why.append("non-empty answer")
+            if not r["authority"]:
+                why.append("no SOA in authority")
+        if why:
+            problems.append("%s %s (%s): %s" % (name, qtype, kind, "; ".join(why)))
+    return answers, problems
+
+
+def compare_answers(all_answers, uniq):
+    """For each server, the queries where it disagrees with the majority."""
+    diffs = {s: [] for s in all_answers}
+    names = list(all_answers)
+    for (rcode, kind, name, qtype) in uniq:
+        key = (name, qtype)
+        canon = {}
+        for s in names:
+            r = all_answers[s].get(key)
+            canon[s] = None if r is None else (r["rcode"], tuple(r["answer"]),
+                                               tuple(r["authority"]))
+        counts = {}
+        for s in names:
+            counts[canon[s]] = counts.get(canon[s], 0) + 1
+        best = max(counts.values())
+        if best == len(names):
+            continue
+        majority = [c for c, n in counts.items() if n == best]
+        for s in names:
+            if canon[s] not in majority or len(majority) > 1:
+                diffs[s].append((key, canon[s],
+                                 majority[0] if len(majority) == 1 else None))
+    return diffs
+
+
+# --------------------------------------------------------------------------
+# dnsperf
+
+def dnsperf(port, datafile, seconds, opts, rate=None, verbose_to=None, cpu=1):
+    argv = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", datafile,
+            "-l", "%g" % seconds] + opts
+    if rate:
+        argv += ["-Q", str(rate)]
+    if verbose_to:
+        argv += ["-v"]
+    if cpu is not None:
+        argv = ["taskset", "-c", str(cpu)] + argv
+    out_f = open(verbose_to, "w") if verbose_to else subprocess.PIPE
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    p = subprocess.Popen(argv, stdout=out_f, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL)
+    STARTED.append(p)
+    try:
+        out, err = p.communicate(timeout=seconds + 60)
+    finally:
+        if p in STARTED:
+            STARTED.remove(p)
+        if verbose_to:
+            out_f.close()
+    if verbose_to:
+        if not os.path.exists(verbose_to):
+            raise RuntimeError("dnsperf output %s vanished (status %s): %s" % (
+                verbose_to, p.returncode, err.decode(errors="replace")[-1500:]))
+        with open(verbose_to, errors="replace") as f:
+            f.seek(max(0, os.path.getsize(verbose_to) - 4096))
+            text = f.read()
+    else:
+        text = out.decode(errors="replace")
+    res = parse_dnsperf(text)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    res["client_cpu_s"] = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    if p.returncode != 0 or "qps" not in res:
+        raise RuntimeError("dnsperf failed (%s):\n%s%s" % (
+            p.returncode, text[-1500:], err.decode(errors="replace")[-1500:]))
+    return res
+
+
+def parse_dnsperf(text):
+    res = {}
+    pats = {
+        "sent": r"Queries sent:\s+(\d+)",
+        "completed": r"Queries completed:\s+(\d+)",
+        "lost": r"Queries lost:\s+(\d+)",
+        "runtime": r"Run time \(s\):\s+([\d.]+)",
+        "qps": r"Queries per second:\s+([\d.]+)",
+        "lat_avg": r"Average Latency \(s\):\s+([\d.]+)",
+        "lat_min": r"Average Latency \(s\):\s+[\d.]+ \(min ([\d.]+)",
+        "lat_max": r"Average Latency \(s\):.*max ([\d.]+)\)",
+        "lat_sd": r"Latency StdDev \(s\):\s+([\d.]+)",
+    }
+    for k, pat in pats.items():
+        m = re.search(pat, text)
+        if m:
+            res[k] = float(m.group(1))
+    m = re.search(r"Response codes:\s+(.*)", text)
+    res["rcodes"] = {}
+    if m:
+        for code, n in re.findall(r"([A-Z]+) (\d+) \(", m.group(1)):
+            res["rcodes"][code] = int(n)
+    return res
+
+
+def parse_verbose(path, expect_map):
+    """Latency percentiles and rcode mismatches from dnsperf -v output."""
+    lats, wrong, examples = [], 0, []
+    with open(path, errors="replace") as f:
+        for line in f:
+            if not line.startswith("> "):
+                continue
+            parts = line.split()
+            if len(parts) < 5:
+                continue
+            rcode, name, qtype, lat = parts[1], parts[2], parts[3], parts[4]
+            try:
+                lats.append(float(lat))
+            except ValueError:
+                continue
+            exp = expect_map.get((name.lower(), qtype))
+            if exp is not None and exp != rcode:
+                wrong += 1
+                if len(examples) < 3:
+                    examples.append("%s %s: %s (expected %s)" % (name, qtype, rcode, exp))
+    out = {"wrong_rcode": wrong, "wrong_examples": examples, "samples": len(lats)}
+    if lats:
+        lats.sort()
+        n = len(lats)
+        for p in (50, 99, 99.9):
+            out["p%g" % p] = lats[min(n - 1, int(n * p / 100.0))]
+    return out
+
+
+def cpu_ticks(cpu):
+    """(task time, irq+softirq, steal) jiffies of one CPU from /proc/stat."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu%d " % cpu):
+                v = [int(x) for x in line.split()[1:]] + [0] * 10
+                return (v[0] + v[1] + v[2], v[5] + v[6], v[7])
+    return (0, 0, 0)
+
+
+def measure(srv, qfile, args, rate, scpu, ccpu, expect_map):
+    """One dnsperf run (unthrottled if rate is None) with the server's CPU
+    time and the per-CPU breakdown; retried while other load disturbs it."""
+    best = None
+    for attempt in range(1 + args.retries):
+        vfile = os.path.join(WORKDIR, "dnsperf-v.out") if rate else None
+        s0, c0 = cpu_ticks(int(scpu or 0)), cpu_ticks(int(ccpu or 1))
+        t0, k0 = time.monotonic(), srv.cpu_seconds()
+        r = dnsperf(srv.port, qfile, args.duration, args.dnsperf_opts,
+                    rate=rate, verbose_to=vfile, cpu=ccpu)
+        k1, t1 = srv.cpu_seconds(), time.monotonic()
+        s1, c1 = cpu_ticks(int(scpu or 0)), cpu_ticks(int(ccpu or 1))
+        if vfile:
+            r.update(parse_verbose(vfile, expect_map))
+            os.unlink(vfile)
+        wall = t1 - t0
+        n = r.get("completed") or 0
+        r["attempt"] = attempt + 1
+        r["cpu_s"] = k1 - k0
+        r["cpu_us"] = 1e6 * (k1 - k0) / n if n else None
+        r["cpu_util"] = 100.0 * (k1 - k0) / wall
+        # softirq/irq time on the server's CPU (mostly loopback delivery of
+        # the responses, done when the server sends): not in the task's
+        # utime+stime when the kernel accounts IRQ time separately
+        r["sirq_us"] = 1e6 * (s1[1] - s0[1]) / CLK_TCK / n if n else None
+        r["cpu0_other"] = max(0.0, 100.0 * ((s1[0] - s0[0]) / CLK_TCK
+                                            - (k1 - k0)) / wall)
+        r["cpu1_other"] = max(0.0, 100.0 * ((c1[0] - c0[0]) / CLK_TCK
+                                            - r["client_cpu_s"]) / wall)
+        r["steal"] = 100.0 * ((s1[2] - s0[2]) + (c1[2] - c0[2])) / CLK_TCK / wall
+        noise = max(r["cpu0_other"], r["cpu1_other"])
+        r["noise"] = noise
+        if best is None or noise < best["noise"]:
+            best = r
+        if noise <= args.max_noise:
+            break
+        if attempt == args.retries:
+            break
+        print("bench:   %s %s run disturbed (other load %.0f%% on cpu0, %.0f%% "
+              "on cpu1), retrying" % (srv.name, "fixed-rate" if rate else "max",
+                                      r["cpu0_other"], r["cpu1_other"]),
+              flush=True)
+        time.sleep(args.retry_pause)
+    return best
+
+
+# --------------------------------------------------------------------------
+# report
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, spec):
+    return "-" if x is None else format(x, spec)
+
+
+def ratio(a, b):
+    return None if (a is None or not b) else a / b
+
+
+def summarise(results, servers):
+    s = {}
+    for name in servers:
+        runs = results.get(name, [])
+        if not runs:
+            continue
+        get = lambda k, ph: [r[ph].get(k) for r in runs if ph in r]
+        s[name] = {
+            "qps": med(get("qps", "max")),
+            "qps_all": get("qps", "max"),
+            "lat_avg_max": med(get("lat_avg", "max")),
+            "rate_qps": med(get("qps", "fixed")),
+            "lat_avg": med(get("lat_avg", "fixed")),
+            "p50": med(get("p50", "fixed")),
+            "p99": med(get("p99", "fixed")),
+            "lat_max": med(get("lat_max", "fixed")),
+            "cpu_us": med(get("cpu_us", "fixed")),
+            "cpu_us_all": get("cpu_us", "fixed"),
+            "cpu_util": med(get("cpu_util", "fixed")),
+            "sirq_us": med(get("sirq_us", "fixed")),
+            "cpu0_other": med(get("cpu0_other", "fixed")),
+            "cpu1_other": med(get("cpu1_other", "fixed")),
+            "cpu_util_max": med(get("cpu_util", "max")),
+            "lost": sum(r["max"].get("lost", 0) + r["fixed"].get("lost", 0)
+                        for r in runs),
+            "rcodes": runs[-1]["max"].get("rcodes", {}),
+            "wrong_rcode": sum(r["fixed"].get("wrong_rcode", 0) for r in runs),
+        }
+    return s
+
+
+def print_report(summary, args, meta):
+    print()
+    print("=" * 78)
+    print("arcdns bench: %s" % meta["date"])
+    print("  host: %s, %d CPUs, %s" % (meta["cpu"], meta["ncpu"], meta["kernel"]))
+    print("  %s" % "; ".join("%s: %s" % kv for kv in meta["versions"].items()))
+    print("  mix: %s (%d queries), zone %s; EDNS %s" % (
+        meta["queries"], meta["nqueries"], ORIGIN, "on" if args.edns else "off"))
+    print("  %d rounds; max-QPS runs %gs, fixed-rate runs %gs at %d qps; "
+          "dnsperf %s" % (args.rounds, args.duration, args.duration,
+                          args.rate, " ".join(args.dnsperf_opts)))
+    print("  server on CPU %s, dnsperf on CPU %s; figures are medians of the rounds"
+          % (meta["server_cpu"], meta["client_cpu"]))
+    print()
+    cols = ("%-8s %9s %5s %7s | %8s %7s %6s %7s %8s %6s %5s | %5s %5s")
+    hdr = cols % ("", "max QPS", "CPU%", "avg lat", "at rate", "avg lat",
+                  "p50", "p99", "CPU-us/q", "+sirq", "CPU%", "noise", "noise")
+    print(hdr)
+    print(cols % ("server", "", "", "(us)", "(qps)", "(us)", "(us)", "(us)",
+                  "", "us/q", "", "cpu0%", "cpu1%"))
+    print("-" * len(hdr))
+    us = lambda x: None if x is None else x * 1e6
+    for name, v in summary.items():
+        print(cols % (
+            name, fmt(v["qps"], ",.0f"), fmt(v["cpu_util_max"], ".0f"),
+            fmt(us(v["lat_avg_max"]), ".0f"),
+            fmt(v["rate_qps"], ",.0f"), fmt(us(v["lat_avg"]), ".0f"),
+            fmt(us(v["p50"]), ".0f"), fmt(us(v["p99"]), ".0f"),
+            fmt(v["cpu_us"], ".3f"), fmt(v["sirq_us"], ".3f"),
+            fmt(v["cpu_util"], ".0f"),
+            fmt(v["cpu0_other"], ".1f"), fmt(v["cpu1_other"], ".1f")))
+    print()
+    print("per round:  max QPS  /  CPU-us per query")
+    for name, v in summary.items():
+        print("  %-8s %s  /  %s" % (
+            name, "  ".join(fmt(x, ",.0f") for x in v["qps_all"]),
+            "  ".join(fmt(x, ".3f") for x in v["cpu_us_all"])))
+    print()
+    print("response codes (last max-QPS run) and lost queries (all runs):")
+    for name, v in summary.items():
+        total = sum(v["rcodes"].values()) or 1
+        rc = ", ".join("%s %d (%.2f%%)" % (k, n, 100.0 * n / total)
+                       for k, n in sorted(v["rcodes"].items()))
+        print("  %-8s %s; lost %d; wrong rcode vs expected (fixed runs) %d"
+              % (name, rc, v["lost"], v["wrong_rcode"]))
+
+    a = summary.get("arcdnsd")
+    peers = [p for p in PEERS if p in summary]
+    if a and peers:
+        print()
+        print("arcdnsd / peer      QPS (higher is better)   CPU-us/query (lower is better)")
+        for p in peers:
+            print("  arcdnsd/%-8s   %8s                 %8s" % (
+                p, fmt(ratio(a["qps"], summary[p]["qps"]), ".3f"),
+                fmt(ratio(a["cpu_us"], summary[p]["cpu_us"]), ".3f")))
+        bq = max(peers, key=lambda p: summary[p]["qps"] or 0)
+        bc = min(peers, key=lambda p: summary[p]["cpu_us"] or float("inf"))
+        rq = ratio(a["qps"], summary[bq]["qps"])
+        rc = ratio(a["cpu_us"], summary[bc]["cpu_us"])
+        print("  vs best peer       %8s (%s)%s %8s (%s)" % (
+            fmt(rq, ".3f"), bq, " " * max(1, 16 - len(bq)), fmt(rc, ".3f"), bc))
+        if rc is not None:
+            print()
+            print("CPU per query vs best peer: %.3f (engine target <= 1.0: %s; "
+                  "product goal <= 0.7: %s)" % (
+                      rc, "met" if rc <= 1.0 else "NOT met",
+                      "met" if rc <= 0.7 else "not met"))
+    print()
+    print("Left: unthrottled dnsperf; CPU% is the server's (near 100: the server")
+    print("is the limit; lower: dnsperf is).  Right: dnsperf -Q; CPU-us/q = server")
+    print("utime+stime / queries answered (the figure the ratios use); +sirq =")
+    print("softirq time on the server's CPU per query (loopback delivery, kernel-")
+    print("side, not in utime+stime); noise = CPU time used by other processes on")
+    print("the server's CPU (cpu0) and dnsperf's CPU (cpu1) during those runs.")
+
+
+# --------------------------------------------------------------------------
+
+def find_arcdnsd(args):
+    if args.arcdnsd:
+        return os.path.abspath(args.arcdnsd)
+    if os.environ.get("ARCDNSD"):
+        return os.environ["ARCDNSD"]
+    if args.build:
+        return build_arcdnsd(args.build_dir)
+    for cand in (os.path.join(REPO_DIR, "src", "arcdnsd"),
+                 os.path.join(REPO_DIR, "build", "src", "arcdnsd"),
+                 os.path.join(args.build_dir, "src", "arcdnsd")):
+        if os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def build_arcdnsd(build_dir):
+    """Optimised build (no sanitizers, no developer flags) out of tree."""
+    print("bench: building arcdnsd in %s" % build_dir, flush=True)
+    os.makedirs(build_dir, exist_ok=True)
+    if not os.path.exists(os.path.join(REPO_DIR, "configure")):
+        subprocess.check_call(["autoreconf", "-fi"], cwd=REPO_DIR)
+    if not os.path.exists(os.path.join(build_dir, "Makefile")):
+        subprocess.check_call([os.path.join(REPO_DIR, "configure"),
+                               "CFLAGS=-O2 -g"], cwd=build_dir,
+                              stdout=subprocess.DEVNULL)
+    subprocess.check_call(["make", "-j%d" % (os.cpu_count() or 1),
+                           "src/arcdnsd"], cwd=build_dir,
+                          stdout=subprocess.DEVNULL)
+    return os.path.join(build_dir, "src", "arcdnsd")
+
+
+def ensure_deps(args):
+    need = [b for b in ("dnsperf", "taskset", "nsd", "knotd", "gdnsd")
+            if not (shutil.which(b) or os.path.exists("/usr/sbin/" + b))]
+    if not need:
+        return
+    if args.no_install:
+        sys.exit("bench: missing %s; run bench/install-deps.sh" % " ".join(need))
+    print("bench: missing %s; running bench/install-deps.sh" % " ".join(need),
+          flush=True)
+    subprocess.check_call(["bash", os.path.join(BENCH_DIR, "install-deps.sh")])
+
+
+def main():
+    global WORKDIR, KEEP
+    ap = argparse.ArgumentParser(
+        description="dnsperf arcdnsd against NSD, Knot DNS and gdnsd",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke test: 1 round, 2 s runs, lower rate")
+    ap.add_argument("--duration", type=float, default=10.0,
+                    help="seconds per measurement")
+    ap.add_argument("--warmup", type=float, default=2.0,
+                    help="seconds of unrecorded load before each server's runs")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rate", type=int, default=100000,
+                    help="dnsperf -Q for the CPU-per-query runs")
+    ap.add_argument("--servers", default=",".join(ALL_SERVERS),
+                    help="comma-separated subset of " + ",".join(ALL_SERVERS))
+    ap.add_argument("--arcdnsd", help="arcdnsd binary (default: $ARCDNSD, "
+                    "src/arcdnsd of an in-tree build, or BUILD_DIR/src/arcdnsd)")
+    ap.add_argument("--build", action="store_true",
+                    help="build an optimised arcdnsd in BUILD_DIR first")
+    ap.add_argument("--build-dir", default="/tmp/arcdns-bench-build")
+    ap.add_argument("--no-edns", dest="edns", action="store_false",
+                    help="send queries without EDNS (default: dnsperf -e)")
+    ap.add_argument("--dnsperf-opts", default="-T 2 -c 2 -q 200",
+                    help="extra dnsperf options (threads, clients, outstanding)")
+    ap.add_argument("--max-noise", type=float, default=5.0,
+                    help="retry a run when other processes used more than this "
+                    "percent of either CPU during it")
+    ap.add_argument("--retries", type=int, default=2,
+                    help="retries of a disturbed run (the least disturbed is kept)")
+    ap.add_argument("--retry-pause", type=float, default=3.0,
+                    help="seconds to wait before retrying a disturbed run")
+    ap.add_argument("--server-cpu", default="0")
+    ap.add_argument("--client-cpu", default="1")
+    ap.add_argument("--no-pin", action="store_true", help="do not use taskset")
+    ap.add_argument("--no-install", action="store_true",
+                    help="fail instead of running install-deps.sh")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the work dir (configs, logs)")
+    ap.add_argument("--json", help="write all raw results to this file")
+    args = ap.parse_args()
+    if args.quick:
+        args.rounds = 1 if args.rounds == 3 else args.rounds
+        args.duration = 2.0 if args.duration == 10.0 else args.duration
+        args.warmup = 0.5 if args.warmup == 2.0 else args.warmup
+    args.dnsperf_opts = args.dnsperf_opts.split()
+    if args.edns:
+        args.dnsperf_opts.append("-e")
+    KEEP = args.keep
+    wanted = [s for s in args.servers.split(",") if s]
+    for s in wanted:
+        if s not in ALL_SERVERS:
+            sys.exit("bench: unknown server %r" % s)
+
+    ensure_deps(args)
+    ncpu = os.cpu_count() or 1
+    scpu, ccpu = (None, None) if args.no_pin or ncpu < 2 else \
+        (args.server_cpu, args.client_cpu)
+    if scpu is None:
+        print("bench: WARNING: not pinning (%d CPU(s)); figures are rough" % ncpu)
+
+    atexit.register(cleanup)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    WORKDIR = tempfile.mkdtemp(prefix="arcdns-bench.")
+    subprocess.check_call([sys.executable, os.path.join(BENCH_DIR, "gen.py"),
+                           WORKDIR], stdout=subprocess.DEVNULL)
+    zonefile = os.path.join(WORKDIR, "bench.zone")
+    for fname in ("bench.zone", "queries.txt", "queries.expect"):
+        with open(os.path.join(WORKDIR, fname), "rb") as f1:
+            try:
+                with open(os.path.join(BENCH_DIR, fname), "rb") as f2:
+                    same = f1.read() == f2.read()
+            except OSError:
+                same = False
+        if not same:
+            print("bench: note: bench/%s differs from what bench/gen.py writes "
+                  "(run bench/gen.py to refresh it); using the generated one" % fname)
+    qfile = os.path.join(WORKDIR, "queries.txt")
+    expect = load_expect(os.path.join(WORKDIR, "queries.expect"))
+    expect_map = {(n.lower(), t): rc for rc, k, n, t in expect}
+    seen, uniq = set(), []
+    for e in expect:
+        if (e[2], e[3]) not in seen:
+            seen.add((e[2], e[3]))
+            uniq.append(e)
+
+    servers = []
+    for name in wanted:
+        if name == "arcdnsd":
+            binary = find_arcdnsd(args)
+            if not binary or not os.access(binary, os.X_OK):
+                print("bench: arcdnsd not found (use --arcdnsd PATH or --build);"
+                      " measuring the peers only")
+                continue
+            if "libasan" in run_out(["ldd", binary]):
+                print("bench: WARNING: %s is built with sanitizers" % binary)
+            srv = Arcdnsd(WORKDIR, zonefile, binary)
+        else:
+            srv = {"nsd": Nsd, "knot": Knot, "gdnsd": Gdnsd}[name](WORKDIR, zonefile)
+            if not srv.available():
+                print("bench: %s not installed; skipping" % name)
+                continue
+        servers.append(srv)
+    if not servers:
+        sys.exit("bench: no server to measure")
+
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "kernel": platform.release(), "ncpu": ncpu,
+        "cpu": cpu_model(), "server_cpu": scpu, "client_cpu": ccpu,
+        "queries": "bench/queries.txt", "nqueries": len(expect),
+        "versions": {s.name: s.version() for s in servers},
+    }
+    meta["versions"]["dnsperf"] = (re.search(r"Version (\S+)", run_out(
+        ["dnsperf", "-h"])) or re.search("(.*)", "?")).group(1)
+    print("bench: work dir %s" % WORKDIR)
+    print("bench: %s" % ", ".join("%s=%s" % kv for kv in meta["versions"].items()))
+
+    # start and check every server
+    all_answers, bad = {}, []
+    for srv in servers:
+        srv.start(scpu, 30)
+        print("bench: %-8s pid %d, 127.0.0.1:%d" % (srv.name, srv.proc.pid, srv.port),
+              flush=True)
+    for srv in servers:
+        answers, problems = check_server(srv, uniq, args.edns)
+        all_answers[srv.name] = answers
+        print("bench: %-8s answer check: %d distinct queries, %d problem(s)"
+              % (srv.name, len(uniq), len(problems)))
+        for p in problems[:8]:
+            print("           %s" % p)
+        if problems:
+            bad.append(srv.name)
+    if len(servers) > 1:
+        diffs = compare_answers(all_answers, uniq)
+        for name, lst in diffs.items():
+            if not lst:
+                continue
+            print("bench: %-8s differs from the majority on %d queries, e.g.:"
+                  % (name, len(lst)))
+            for key, mine, maj in lst[:4]:
+                print("           %s %s: %s" % (key[0], key[1], mine))
+                print("           %s majority: %s" % (" " * len(key[0] + key[1]), maj))
+    meta["check_problems"] = bad
+
+    # rounds
+    results = {s.name: [] for s in servers}
+    for rnd in range(1, args.rounds + 1):
+        for srv in servers:
+            if srv.proc.poll() is not None:
+                print("bench: %s died (status %s):\n%s" % (
+                    srv.name, srv.proc.returncode, srv.log_tail()))
+                continue
+            if args.warmup > 0:
+                dnsperf(srv.port, qfile, args.warmup, args.dnsperf_opts, cpu=ccpu)
+            mx = measure(srv, qfile, args, None, scpu, ccpu, expect_map)
+            fx = measure(srv, qfile, args, args.rate, scpu, ccpu, expect_map)
+            fx["saturated"] = mx["qps"] < 1.05 * args.rate
+            results[srv.name].append({"round": rnd, "max": mx, "fixed": fx})
+            print("bench: round %d %-8s max %7.0f qps (server CPU %3.0f%%) | "
+                  "%6.0f qps: %.3f CPU-us/q (+%.3f softirq), p99 %s us, "
+                  "noise %.0f/%.0f%%, lost %d%s" % (
+                      rnd, srv.name, mx["qps"], mx["cpu_util"], fx["qps"],
+                      fx["cpu_us"] or 0, fx["sirq_us"] or 0,
+                      fmt(fx.get("p99", 0) * 1e6, ".0f"),
+                      fx["cpu0_other"], fx["cpu1_other"],
+                      mx.get("lost", 0) + fx.get("lost", 0),
+                      " (SATURATED at this rate)" if fx["saturated"] else ""),
+                  flush=True)
+            if fx["wrong_rcode"]:
+                print("bench:   %d responses with an unexpected rcode, e.g. %s"
+                      % (fx["wrong_rcode"], "; ".join(fx["wrong_examples"])))
+
+    for srv in servers:
+        srv.stop()
+    summary = summarise(results, [s.name for s in servers])
+    print_report(summary, args, meta)
+    if bad:
+        print("\nWARNING: answer check problems for: %s (see above)" % ", ".join(bad))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "args": vars(args), "results": results,
+                       "summary": summary}, f, indent=1, default=str)
+    return 0
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
