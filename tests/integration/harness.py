@@ -943,7 +943,8 @@ class Daemon:
             "LISTEN": "[" + ", ".join(listen) + "]",
             "PORT": str(self.port),
             "DIR": self.dir,
-            "SERVER": "".join("  %s: %s\n" % (k, v) for k, v in self.server.items()),
+            "SERVER": "".join("  %s: %s\n" % (k, str(v).replace("@DIR@", self.dir))
+                              for k, v in self.server.items()),
         }
         subst.update({k: str(v) for k, v in self.vars.items()})
 

@@ -1,0 +1,230 @@
+#!/usr/bin/python3
+"""t_reload.py -- SIGHUP reloads config and zones atomically; a bad file
+keeps the old data serving and logs `reload failed: <reason>`; SIGTERM and
+SIGINT stop cleanly with status 0; `arcdnsd -t` checks files.
+"""
+
+import os
+import re
+import signal
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import cases  # noqa: E402
+from harness import Daemon, bound, run, run_check  # noqa: E402
+
+ZONE = "example.test.zone"
+SERIAL = 2024010101
+
+
+def zone_v2(text):
+    """www -> 192.0.2.99 only, new name `new`, `mail` removed, serial + 1."""
+    text = text.replace("2024010101 ; serial", "2024010102 ; serial")
+    text = text.replace("www\t\t300\tIN\tA\t192.0.2.10\nwww\t\t300\tIN\tA\t192.0.2.11\n",
+                        "www\t\t300\tIN\tA\t192.0.2.99\nnew\t\t300\tIN\tA\t192.0.2.77\n")
+    text = re.sub(r"^mail\t.*\n", "", text, flags=re.M)
+    return text
+
+
+def hup(t, d, label, expect_ok):
+    """SIGHUP, then wait for the outcome line. Returns the line or None."""
+    mark = len(d.log_text())
+    d.signal(signal.SIGHUP)
+    line = d.wait_log(r"reloaded|reload failed", 10, start_at=mark)
+    if expect_ok:
+        t.ok(line is not None and "reloaded" in line, "%s: `reloaded` logged" % label, line)
+    else:
+        t.ok(line is not None and "reload failed" in line, "%s: `reload failed` logged" % label,
+             line)
+    return line
+
+
+def serves(t, d, label, www, serial, mail=None, new=None):
+    m = d.query("www.example.test", "A")
+    t.ok(m is not None and m.rcode == 0 and m.texts("answer", "A") == sorted(www),
+         "%s: www A %s" % (label, " ".join(www)), m)
+    m = d.query("example.test", "SOA")
+    got = m.rrs("answer", "SOA")[0].fields[2] if m and m.rrs("answer", "SOA") else None
+    t.is_(got, serial, "%s: SOA serial %d" % (label, serial), m)
+    if mail is not None:
+        m = d.query("mail.example.test", "A")
+        t.ok(m is not None and m.rcode == (0 if mail else 3),
+             "%s: mail %s" % (label, "present" if mail else "gone (NXDOMAIN)"), m)
+    if new is not None:
+        m = d.query("new.example.test", "A")
+        t.ok(m is not None and m.rcode == (0 if new else 3),
+             "%s: new %s" % (label, "present" if new else "absent"), m)
+
+
+def check_mode(t, d, good_zone, bad_zone):
+    """arcdnsd -t: OK on a good config, zone errors with file and line."""
+    code, out, err = run_check(d.conf)
+    t.is_(code, 0, "-t on the running config: exit 0", err)
+    t.like(out, r"arcdns\.yaml: OK", "-t prints `FILE: OK`")
+    d.write(ZONE, bad_zone)
+    code, out, err = run_check(d.conf)
+    t.is_(code, 1, "-t with a broken zone file: exit 1", out + err)
+    t.like(err, r"example\.test\.zone:20: ", "-t names the zone file and the bad line (20)")
+    d.write(ZONE, good_zone)
+
+
+def reloads(t):
+    d = Daemon(t, "basic.yaml.in", name="reload",
+               server={"pid-file": '"@DIR@/arcdnsd.pid"'}).start()
+    try:
+        # pid-file holds the daemon's PID
+        try:
+            with open(os.path.join(d.dir, "arcdnsd.pid")) as f:
+                pid = f.read().strip()
+        except OSError as e:
+            pid = str(e)
+        t.is_(pid, str(d.pid), "pid-file holds the PID")
+
+        original = d.read_data(ZONE)
+        serves(t, d, "start", cases.WWW_A, SERIAL, mail=True, new=False)
+
+        # 1. a changed zone file
+        v2 = zone_v2(original)
+        t.ok(v2 != original and "192.0.2.99" in v2, "(zone v2 differs)")
+        d.write(ZONE, v2)
+        hup(t, d, "changed zone", True)
+        serves(t, d, "after reload", ["192.0.2.99"], SERIAL + 1, mail=False, new=True)
+        r = d.dig("nope.example.test", "A")
+        if r is not None:
+            t.ok(r.status == "NXDOMAIN" and r.authority and "2024010102" in r.authority[0].rdata,
+                 "after reload: negative answers carry the new SOA", repr(r))
+
+        # 2. a broken zone: syntax error on line 20
+        lines = v2.splitlines(True)
+        broken = "".join(lines[:19]) + "www2\t300\tIN\tA\t999.1.2.3\n" + "".join(lines[19:])
+        broken = broken.replace("2024010102 ; serial", "2024010103 ; serial")
+        d.write(ZONE, broken)
+        line = hup(t, d, "broken zone", False)
+        t.like(line, r"example\.test\.zone", "broken zone: the reason names the zone file")
+        serves(t, d, "after failed zone reload", ["192.0.2.99"], SERIAL + 1, new=True)
+
+        # 3. a zone without SOA
+        nosoa = re.sub(r"^@\t\t3600\tIN\tSOA.*?\)[^\n]*\n", "", v2, flags=re.S | re.M)
+        t.ok(re.search(r"\tSOA\t", nosoa) is None and "\tNS\t" in nosoa,
+             "(zone without SOA built)")
+        d.write(ZONE, nosoa)
+        hup(t, d, "zone without SOA", False)
+        serves(t, d, "after zone without SOA", ["192.0.2.99"], SERIAL + 1)
+        d.write(ZONE, v2)
+
+        good_conf = open(d.conf).read()
+        # 4. YAML syntax error
+        d.write("arcdns.yaml", good_conf + "zones: [unclosed\n")
+        line = hup(t, d, "broken YAML", False)
+        t.like(line, r"arcdns\.yaml:\d+", "broken YAML: the reason names file:line")
+        serves(t, d, "after broken YAML", ["192.0.2.99"], SERIAL + 1)
+
+        # 5. unknown key
+        d.write("arcdns.yaml", good_conf.replace("server:\n", "server:\n  no-such-key: 1\n", 1))
+        line = hup(t, d, "unknown key", False)
+        t.like(line, r"arcdns\.yaml:\d+:\d+", "unknown key: the reason names file:line:column")
+        serves(t, d, "after unknown key", ["192.0.2.99"], SERIAL + 1)
+
+        # 6. listen changed: restart-only, rejected
+        d.write("arcdns.yaml", good_conf.replace("127.0.0.1:%d" % d.port,
+                                                 "127.0.0.1:%d" % (d.port ^ 1), 1))
+        line = hup(t, d, "listen changed", False)
+        t.like(line, r"listen", "listen changed: the reason says listen is restart-only")
+        serves(t, d, "after listen change", ["192.0.2.99"], SERIAL + 1)
+
+        # 7. a good config adding a zone and a view
+        d.copy_data("lab.test.zone")
+        d.copy_data("views-vpc.zone")
+        new_conf = good_conf + (
+            "  - id: lab\n    origin: lab.test.\n    file: lab.test.zone\n    ttl: 5\n"
+            "  - id: ex-vpc\n    origin: example.test.\n    file: views-vpc.zone\n    ttl: 5\n"
+            "views:\n"
+            "  - name: vpc\n    match-clients: [\"127.0.0.2/32\"]\n    zones: [ex-vpc, lab]\n"
+            "  - name: default\n    match-clients: [any]\n    zones: [example, other, deep, lab]\n")
+        d.write("arcdns.yaml", new_conf)
+        hup(t, d, "config with a new zone and views", True)
+        serves(t, d, "new config, default view", ["192.0.2.99"], SERIAL + 1)
+        m = d.query("www.lab.test", "A")
+        t.ok(m is not None and m.rcode == 0 and m.texts("answer", "A") == ["10.2.1.1"],
+             "new config: the added zone answers", m)
+        m = d.query("www.example.test", "A", src="127.0.0.2")
+        t.ok(m is not None and m.rcode == 0 and m.texts("answer", "A") == ["10.0.1.10"],
+             "new config: 127.0.0.2 gets the new view", m)
+        m = d.query("www.other.test", "A", src="127.0.0.2")
+        t.ok(m is not None and m.rcode == 5, "new config: other.test not in view vpc", m)
+
+        # 8. back to the original: zone removed from the config -> REFUSED
+        d.write("arcdns.yaml", good_conf)
+        d.write(ZONE, original)
+        hup(t, d, "back to the original", True)
+        serves(t, d, "original again", cases.WWW_A, SERIAL, mail=True, new=False)
+        m = d.query("www.lab.test", "A")
+        t.ok(m is not None and m.rcode == 5, "original again: lab.test REFUSED", m)
+
+        check_mode(t, d, original, broken)
+
+        # 9. answers never stop during reloads
+        during_reloads(t, d, original, v2)
+
+        # 10. SIGTERM: exit 0, bounded
+        d.signal(signal.SIGTERM)
+        code = d.wait_exit(5)
+        t.is_(code, 0, "SIGTERM: exit 0 within 5 s")
+    finally:
+        d.stop()
+
+
+def during_reloads(t, d, original, v2):
+    results = []
+    stop = threading.Event()
+
+    def querier():
+        deadline = time.monotonic() + bound(20)
+        while not stop.is_set() and time.monotonic() < deadline and len(results) < 5000:
+            try:
+                m = d.query("www.example.test", "A", timeout=1)
+            except ValueError as e:
+                results.append(("unparsable", str(e)))
+                continue
+            results.append(None if m is None else (m.rcode, tuple(m.texts("answer", "A"))))
+
+    th = threading.Thread(target=querier, daemon=True)
+    th.start()
+    outcomes = []
+    try:
+        for i in range(6):
+            d.write(ZONE, v2 if i % 2 == 0 else original)
+            mark = len(d.log_text())
+            d.signal(signal.SIGHUP)
+            outcomes.append(d.wait_log(r"reloaded|reload failed", 10, start_at=mark))
+    finally:
+        stop.set()
+        th.join(bound(5))
+    t.ok(all(o and "reloaded" in o for o in outcomes), "6 reloads under load: all `reloaded`",
+         "\n".join(map(str, outcomes)))
+    allowed = {(0, tuple(sorted(cases.WWW_A))), (0, ("192.0.2.99",))}
+    bad = [r for r in results if r not in allowed]
+    t.ok(len(results) >= 20, "queries ran during reloads (%d)" % len(results))
+    t.is_(bad[:5], [], "every query during reloads got the old or the new answer")
+    serves(t, d, "after reloads under load", cases.WWW_A, SERIAL)
+
+
+def sigint(t):
+    d = Daemon(t, "basic.yaml.in", name="sigint").start()
+    try:
+        d.signal(signal.SIGINT)
+        t.is_(d.wait_exit(5), 0, "SIGINT: exit 0 within 5 s")
+    finally:
+        d.stop()
+
+
+def main(t):
+    reloads(t)
+    sigint(t)
+
+
+if __name__ == "__main__":
+    run(main)
