@@ -101,6 +101,10 @@ def positive(t, d, via, tag):
                 answer_ttl={"NS": 3600})
     check_reply(t, q("mail.example.test", "A"), "%s mail A" % tag,
                 answer=[("mail.example.test", "A", "192.0.2.25")], answer_ttl={"A": 600})
+    check_reply(t, q("nottl.example.test", "A"), "%s record without TTL gets $TTL" % tag,
+                answer=[("nottl.example.test", "A", "192.0.2.70")], answer_ttl={"A": 3600})
+    check_reply(t, q("long.example.test", "TXT"), "%s TXT of 255 characters" % tag,
+                answer=[("long.example.test", "TXT", '"%s"' % ("x" * 255))])
     check_reply(t, q("big.example.test", "A", "+bufsize=4096"), "%s big A (40 RRs)" % tag,
                 answer=[("big.example.test", "A", "198.51.100.%d" % i) for i in range(1, 41)],
                 answer_ttl={"A": 60})
@@ -234,6 +238,9 @@ def referrals(t, d, via, tag):
     referral_checks(t, q("child.example.test", "A"), "%s referral A at cut" % tag)
     referral_checks(t, q("a.b.c.child.example.test", "TXT"), "%s referral deep" % tag)
     referral_checks(t, q("ns1.child.example.test", "A"), "%s referral for glue name" % tag)
+    # DS lives on the parent side of the cut: NODATA from us, not a referral
+    check_reply(t, q("child.example.test", "DS"), "%s DS at the cut: parent NODATA" % tag,
+                answer=[], soa=(ZONE, NEG_TTL))
 
 
 def mixed_case(t, d, via, tag):

@@ -26,6 +26,8 @@ def raw(t, d, name, qtype, label, edns, expect_tc, limit, payload=1232, n_answer
     t.is_(m.tc, expect_tc, "%s: TC %s" % (label, "set" if expect_tc else "clear"), m)
     t.ok(m.size <= limit, "%s: reply fits %d bytes (%d)" % (label, limit, m.size), m)
     t.ok(m.qr and m.aa and m.rcode == 0, "%s: NOERROR, AA" % label, m)
+    t.is_(m.question, [(name + ".", 1 if qtype == "A" else 16, 1)],
+          "%s: question present" % label, m)
     if edns is None:
         t.is_(m.nopt, 0, "%s: no OPT without EDNS in the query" % label, m)
     else:
@@ -84,6 +86,28 @@ def default_size(t, d):
     m = d.query("www.example.org", "A", edns=1232)
     t.ok(m is not None and m.rcode == 5 and m.nopt == 1,
          "raw REFUSED with EDNS: OPT in the reply", m)
+
+
+def big_referral(t, d):
+    """12 NS with 12 in-domain glue A: the NS set fits 512 bytes, the glue
+    does not. RFC 9471: all in-domain glue, or TC."""
+    name = "www.bigdeleg.example.test"
+    for edns, limit in ((512, 512), (None, 512), (1232, 1232)):
+        label = "referral with big glue, %s" % ("no EDNS" if edns is None else "edns %d" % edns)
+        m = d.query(name, "A", edns=edns)
+        if not t.ok(m is not None and m.rcode == 0 and not m.aa,
+                    "%s: NOERROR referral, AA clear" % label, m):
+            continue
+        t.ok(m.size <= limit, "%s: fits %d bytes" % (label, limit), m)
+        glue = [rr for rr in m.additional if rr.type == 1]
+        t.ok(m.tc or (len(m.rrs("authority", "NS")) == 12 and len(glue) == 12),
+             "%s: TC or every NS and glue (RFC 9471)" % label, m)
+        if limit >= 1232:
+            t.ok(not m.tc and len(glue) == 12, "%s: complete, no TC" % label, m)
+    m = d.query(name, "A", tcp=True)
+    t.ok(m is not None and not m.tc and len(m.rrs("authority", "NS")) == 12 and
+         len([rr for rr in m.additional if rr.type == 1]) == 12,
+         "referral with big glue over TCP: 12 NS, 12 glue", m)
 
 
 def unknown_option(t, d):
@@ -148,6 +172,7 @@ def main(t):
     d = Daemon(t, "basic.yaml.in", name="edns").start()
     try:
         default_size(t, d)
+        big_referral(t, d)
         unknown_option(t, d)
         badvers(t, d)
         d.check_alive("the EDNS cases")
