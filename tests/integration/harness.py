@@ -997,18 +997,19 @@ class Daemon:
         for _ in range(attempts):
             self.port = free_port(hosts)
             self._write_conf()
-            ok, why = self._spawn_and_wait()
+            mark = len(self.log_text())
+            ok, why = self._spawn_and_wait(mark)
             if ok:
                 return self
             last = why
-            if "in use" not in self.log_text().lower():
-                break
             self._reap()
+            if "in use" not in self.log_text()[mark:].lower():
+                break   # not a port race: do not retry
         self.t.diag("arcdnsd failed to start: %s" % last)
         self.dump_log()
         raise StartError("arcdnsd did not become ready: %s" % last)
 
-    def _spawn_and_wait(self):
+    def _spawn_and_wait(self, mark=0):
         cmd = TEST_RUNNER + [ARCDNSD, "-f", "-c", self.conf]
         with open(self.log, "ab") as logf:
             logf.write(("harness: $ %s\n" % " ".join(cmd)).encode())
@@ -1019,7 +1020,7 @@ class Daemon:
         if self not in _DAEMONS:
             _DAEMONS.append(self)
         self.fail_mark = self.t.failed
-        line = self.wait_log(r"ready:", self.ready_timeout)
+        line = self.wait_log(r"ready:", self.ready_timeout, start_at=mark)
         if line is not None:
             self.ready_line = line
             return True, ""
