@@ -463,6 +463,7 @@ class Message:
                     "ext_rcode": (rr.ttl >> 24) & 0xFF,
                     "version": (rr.ttl >> 16) & 0xFF,
                     "do": bool(rr.ttl & 0x8000),
+                    "flags": rr.ttl & 0xFFFF,
                     "options": rr.rdata,
                     "codes": _opt_codes(rr.rdata),
                 }

@@ -13,7 +13,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cases  # noqa: E402
-from harness import Daemon, run  # noqa: E402
+from harness import Daemon, build_query, run  # noqa: E402
 
 BIG = [("big.example.test", "A", "198.51.100.%d" % i) for i in range(1, 41)]
 
@@ -122,6 +122,20 @@ def unknown_option(t, d):
                       answer=[("www.example.test", "A", a) for a in cases.WWW_A])
 
 
+def edns_flags(t, d):
+    m = d.query("www.example.test", "A", edns=1232, do=True)
+    t.ok(m is not None and m.opt is not None and m.opt["do"] and m.rcode == 0,
+         "DO bit copied into the reply (RFC 3225)", m)
+    m = d.query("www.example.test", "A", edns=1232, do=False)
+    t.ok(m is not None and m.opt is not None and not m.opt["do"], "DO clear stays clear", m)
+    # unknown EDNS flag bits: ignored, and zero in the reply (RFC 6891 6.1.4)
+    q = bytearray(build_query("www.example.test", "A", edns=1232))
+    q[-3] |= 0x7F          # OPT flags, low byte: bits not defined
+    m = d.send(bytes(q))
+    t.ok(m is not None and m.rcode == 0 and m.answer and m.opt is not None and
+         m.opt["flags"] == 0, "unknown EDNS flag bits: ignored, zero in the reply", m)
+
+
 def badvers(t, d):
     r = d.dig("+edns=1", "+noednsneg", "www.example.test", "A")
     if cases.check_reply(t, r, "dig +edns=1: BADVERS", status="BADVERS", aa=None, answer=[]):
@@ -174,6 +188,7 @@ def main(t):
         default_size(t, d)
         big_referral(t, d)
         unknown_option(t, d)
+        edns_flags(t, d)
         badvers(t, d)
         d.check_alive("the EDNS cases")
     finally:
