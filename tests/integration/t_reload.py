@@ -14,7 +14,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cases  # noqa: E402
-from harness import Daemon, bound, run, run_check  # noqa: E402
+from harness import (Daemon, Message, bound, build_query, frame, run,  # noqa: E402
+                     run_check, tcp_connect, tcp_read_msgs)
 
 ZONE = "example.test.zone"
 SERIAL = 2024010101
@@ -166,15 +167,59 @@ def reloads(t):
 
         check_mode(t, d, original, broken)
 
-        # 9. answers never stop during reloads
+        # 9. server settings that may change at run time: identity, version
+        d.write("arcdns.yaml", good_conf.replace('identity: "arcdns-test-1"',
+                                                 'identity: "renamed-1"\n  hide-version: true'))
+        hup(t, d, "identity and hide-version changed", True)
+        m = d.query("id.server", "TXT", qclass="CH")
+        t.ok(m is not None and m.texts() == ['"renamed-1"'], "reload: new identity served", m)
+        m = d.query("version.bind", "TXT", qclass="CH")
+        t.ok(m is not None and m.rcode == 5, "reload: hide-version now REFUSES version.bind", m)
+        d.write("arcdns.yaml", good_conf)
+        hup(t, d, "identity back", True)
+        m = d.query("id.server", "TXT", qclass="CH")
+        t.ok(m is not None and m.texts() == ['"arcdns-test-1"'], "reload: identity back", m)
+
+        # 10. a zone file that disappeared
+        os.rename(os.path.join(d.dir, ZONE), os.path.join(d.dir, ZONE + ".away"))
+        line = hup(t, d, "missing zone file", False)
+        t.like(line, r"example\.test\.zone", "missing zone file: the reason names it")
+        serves(t, d, "after missing zone file", cases.WWW_A, SERIAL)
+        os.rename(os.path.join(d.dir, ZONE + ".away"), os.path.join(d.dir, ZONE))
+
+        # 11. an open TCP connection keeps working across a reload
+        tcp_across_reload(t, d, original, v2)
+
+        # 12. answers never stop during reloads
         during_reloads(t, d, original, v2)
 
-        # 10. SIGTERM: exit 0, bounded
+        # 13. SIGTERM: exit 0, bounded
         d.signal(signal.SIGTERM)
         code = d.wait_exit(5)
         t.is_(code, 0, "SIGTERM: exit 0 within 5 s")
     finally:
         d.stop()
+
+
+def tcp_across_reload(t, d, original, v2):
+    s = tcp_connect(d.host, d.port)
+    try:
+        s.sendall(frame(build_query("www.example.test", "A", qid=1)))
+        msgs = tcp_read_msgs(s, 1, timeout=3)
+        m = Message(msgs[0]) if msgs else None
+        t.ok(m is not None and m.texts("answer", "A") == cases.WWW_A,
+             "tcp across reload: old answer before", m)
+        d.write(ZONE, v2)
+        hup(t, d, "tcp across reload", True)
+        s.sendall(frame(build_query("www.example.test", "A", qid=2)))
+        msgs = tcp_read_msgs(s, 1, timeout=3)
+        m = Message(msgs[0]) if msgs else None
+        t.ok(m is not None and m.id == 2 and m.texts("answer", "A") == ["192.0.2.99"],
+             "tcp across reload: same connection, new answer", m)
+    finally:
+        s.close()
+        d.write(ZONE, original)
+        hup(t, d, "tcp across reload, restore", True)
 
 
 def during_reloads(t, d, original, v2):
