@@ -84,21 +84,73 @@ log_level_parse(const char *s, enum log_level *out)
 	return ERR_INVAL;
 }
 
-/* Append s to buf as the body of a JSON string. */
+/*
+ * Length of the valid UTF-8 character at p (1..4), or 0 when p does not
+ * start one (stray continuation, overlong form, surrogate, > U+10FFFF):
+ * JSON decoders reject those.
+ */
+static size_t
+utf8_char_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * Append s to buf as the body of a JSON string, leaving room for the
+ * closing "}\n. A character is written whole or not at all, and bytes
+ * that are not UTF-8 become U+FFFD, so that the line always decodes.
+ */
 static size_t
 json_escape(char *buf, size_t size, size_t off, const char *s)
 {
-	for (; *s != '\0' && off + 7 < size; s++) {
-		unsigned char c = (unsigned char)*s;
+	const unsigned char *p = (const unsigned char *)s;
 
-		if (c == '"' || c == '\\') {
+	/* 6: the longest escape; 3: the closing "}\n. */
+	while (*p != '\0' && off + 6 + 3 <= size) {
+		size_t n = utf8_char_len(p);
+
+		if (*p == '"' || *p == '\\') {
 			buf[off++] = '\\';
-			buf[off++] = (char)c;
-		} else if (c < 0x20) {
+			buf[off++] = (char)*p;
+		} else if (*p < 0x20) {
 			off += (size_t)snprintf(buf + off, size - off,
-			    "\\u%04x", c);
-		} else
-			buf[off++] = (char)c;
+			    "\\u%04x", *p);
+		} else if (n == 0) {
+			memcpy(buf + off, "\\ufffd", 6);
+			off += 6;
+		} else {
+			memcpy(buf + off, p, n);
+			off += n;
+			p += n;
+			continue;
+		}
+		p++;
 	}
 	return off;
 }
