@@ -14,7 +14,8 @@ parse_port(const char *s, int *port)
 	char *end;
 	long v;
 
-	if (*s == '\0' || *s == '+' || *s == '-')
+	/* Digits only: strtol would also take blanks and a sign. */
+	if (*s < '0' || *s > '9')
 		return ERR_PARSE;
 	v = strtol(s, &end, 10);
 	if (*end != '\0' || v < 0 || v > 65535)
