@@ -96,7 +96,7 @@ get_string(struct parser *p, const struct ynode *key, const struct ynode *v,
     size_t maxlen, const char **out)
 {
 	if (ynode_is_null(v))
-		return fail(p, v, "'%s' has no value", key->str);
+		return fail(p, key, "'%s' has no value", key->str);
 	if (v->type != YNODE_SCALAR)
 		return fail(p, v, "'%s' must be a string", key->str);
 	if (v->len == 0)
@@ -136,13 +136,13 @@ get_int(struct parser *p, const struct ynode *key, const struct ynode *v,
     long long min, long long max, long long *out)
 {
 	if (ynode_is_null(v))
-		return fail(p, v, "'%s' has no value", key->str);
+		return fail(p, key, "'%s' has no value", key->str);
 	if (!parse_integer(v, out)) {
 		if (v->type == YNODE_SCALAR && !v->plain &&
 		    parse_integer(&(struct ynode){.type = YNODE_SCALAR,
 		    .str = v->str, .plain = true}, out))
 			return fail(p, v, "'%s' must be an integer, "
-			    "not a quoted string", key->str);
+			    "not a string", key->str);
 		return fail(p, v, "'%s' must be an integer", key->str);
 	}
 	if (*out < min || *out > max)
@@ -161,7 +161,7 @@ get_bool(struct parser *p, const struct ynode *key, const struct ynode *v,
 		"No", "NO"};
 
 	if (ynode_is_null(v))
-		return fail(p, v, "'%s' has no value", key->str);
+		return fail(p, key, "'%s' has no value", key->str);
 	if (v->type == YNODE_SCALAR && v->plain) {
 		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 			if (strcmp(v->str, yes[i]) == 0) {
@@ -197,7 +197,7 @@ get_duration(struct parser *p, const struct ynode *key, const struct ynode *v,
 	char lo[32], hi[32];
 
 	if (ynode_is_null(v))
-		return fail(p, v, "'%s' has no value", key->str);
+		return fail(p, key, "'%s' has no value", key->str);
 	if (v->type != YNODE_SCALAR || conf_parse_duration(v->str, out) != 0)
 		return fail(p, v, "'%s' must be a duration such as 500ms, 10s, "
 		    "2m or 1h", key->str);
@@ -220,7 +220,7 @@ get_list(struct parser *p, const struct ynode *key, const struct ynode *v,
     bool one_ok, const struct ynode *const **items, size_t *n)
 {
 	if (ynode_is_null(v))
-		return fail(p, v, "'%s' has no value", key->str);
+		return fail(p, key, "'%s' has no value", key->str);
 	if (v->type == YNODE_SCALAR && one_ok) {
 		*items = NULL;
 		*n = 1;
@@ -766,7 +766,7 @@ top_zones(struct parser *p, const struct ynode *k, const struct ynode *v,
 {
 	struct conf *c = p->conf;
 
-	p->zones_node = v;
+	p->zones_node = ynode_is_null(v) ? k : v;
 	if (ynode_is_null(v))
 		return 0;	/* "no zones configured" in validate() */
 	if (v->type != YNODE_SEQUENCE)
@@ -871,7 +871,7 @@ view_zones(struct parser *p, const struct ynode *k, const struct ynode *v,
 	struct view_ctx *vc = obj;
 
 	if (ynode_is_null(v))
-		return fail(p, v, "'zones' has no value (write [] for a view "
+		return fail(p, k, "'zones' has no value (write [] for a view "
 		    "that refuses every query)");
 	if (v->type != YNODE_SEQUENCE)
 		return fail(p, v, "'zones' must be a list of zone ids");
@@ -1230,9 +1230,11 @@ conf_parse_duration(const char *s, uint64_t *ms)
 	if (s[0] < '0' || s[0] > '9')
 		return ERR_PARSE;
 	for (; s[i] >= '0' && s[i] <= '9'; i++) {
-		if (v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(s[i] - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
 			return ERR_PARSE;
-		v = v * 10 + (uint64_t)(s[i] - '0');
+		v = v * 10 + d;
 	}
 	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
 		if (strcmp(s + i, units[u].suffix) != 0)

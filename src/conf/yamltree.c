@@ -403,21 +403,28 @@ ytree_load(const char *path, struct ytree **out, char **errmsg)
 		*errmsg = xstrfmt("%s: %s", path, strerror(errno));
 		return ret;
 	}
-	do {
+	for (;;) {
 		if (len == cap) {
-			if (cap >= YTREE_MAX_SIZE) {
-				fclose(fp);
-				free(buf);
-				*errmsg = xstrfmt("%s: file larger than %u bytes",
-				    path, YTREE_MAX_SIZE);
-				return ERR_LIMIT;
-			}
+			/* One byte past the limit tells "too large" apart. */
+			if (cap > YTREE_MAX_SIZE)
+				break;
 			cap = cap ? cap * 2 : 8192;
+			if (cap > YTREE_MAX_SIZE + 1)
+				cap = YTREE_MAX_SIZE + 1;
 			buf = xrealloc(buf, cap, 1);
 		}
 		n = fread(buf + len, 1, cap - len, fp);
+		if (n == 0)
+			break;
 		len += n;
-	} while (n > 0);
+	}
+	if (len > YTREE_MAX_SIZE) {
+		fclose(fp);
+		free(buf);
+		*errmsg = xstrfmt("%s: file larger than %u bytes", path,
+		    YTREE_MAX_SIZE);
+		return ERR_LIMIT;
+	}
 	if (ferror(fp)) {
 		ret = errno != 0 ? -errno : ERR_IO;
 		*errmsg = xstrfmt("%s: %s", path, err_str(ret));

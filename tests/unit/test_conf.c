@@ -1,0 +1,1126 @@
+/*
+ * test_conf.c -- the YAML tree and arcdns.yaml parsing and validation.
+ *
+ * Good configs are checked field by field; bad configs form a table of
+ * (text, exact message), so that every error keeps its wording and its
+ * line:column. Texts are parsed from memory under the name "t.yaml".
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "conf/yamltree.h"
+#include "util/err.h"
+#include "util/xalloc.h"
+
+#define ZONE_A	"zones: [{ id: a, origin: a.test., file: a.zone }]\n"
+
+static struct conf *
+load_ok(const char *yaml)
+{
+	struct conf *c = NULL;
+	char *err = NULL;
+	int ret;
+
+	ret = conf_load_string("t.yaml", yaml, strlen(yaml), &c, &err);
+	cr_assert_eq(ret, 0, "unexpected error %d: %s\n--- input:\n%s", ret,
+	    err != NULL ? err : "(none)", yaml);
+	cr_assert_null(err);
+	cr_assert_not_null(c);
+	return c;
+}
+
+/* Returns the message (new); the load must fail with code want. */
+static char *
+load_bad(const char *yaml, int want)
+{
+	struct conf *c = NULL;
+	char *err = NULL;
+	int ret;
+
+	ret = conf_load_string("t.yaml", yaml, strlen(yaml), &c, &err);
+	cr_assert_eq(ret, want, "got %d, want %d for:\n%s", ret, want, yaml);
+	cr_assert_null(c);
+	cr_assert_not_null(err);
+	return err;
+}
+
+static char *
+fmt_addr(const struct netaddr *a)
+{
+	char buf[64];
+
+	netaddr_format(a, buf, sizeof(buf));
+	return xstrdup(buf);
+}
+
+static char *
+cwd_file(const char *name)
+{
+	char cwd[PATH_MAX], *real;
+	char *out;
+
+	cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+	real = realpath(cwd, NULL);
+	cr_assert_not_null(real);
+	out = xstrfmt("%s/%s", real, name);
+	free(real);
+	return out;
+}
+
+/* --- good configs -------------------------------------------------------- */
+
+Test(conf_good, minimal_gets_every_default)
+{
+	struct conf *c = load_ok(ZONE_A);
+	const struct conf_server *s = &c->server;
+	char host[256] = "";
+	char *a0, *a1, *file;
+
+	cr_expect_eq(s->nlisten, 2);
+	a0 = fmt_addr(&s->listen[0]);
+	a1 = fmt_addr(&s->listen[1]);
+	cr_expect_str_eq(a0, "0.0.0.0:53");
+	cr_expect_str_eq(a1, "[::]:53");
+	cr_expect_eq(s->workers, 1);
+	cr_assert_eq(gethostname(host, sizeof(host)), 0);
+	cr_expect_str_eq(s->identity, host);
+	cr_expect_not(s->hide_version);
+	cr_expect_str_eq(s->version, "arcdns " PACKAGE_VERSION);
+	cr_expect_str_eq(s->state_dir, CONF_DEFAULT_STATE_DIR);
+	cr_expect_null(s->user);
+	cr_expect_null(s->pid_file);
+	cr_expect_eq(s->edns_size, 1232);
+	cr_expect_eq(s->tcp_idle_ms, 10000);
+	cr_expect_eq(s->tcp_max_conn, 256);
+	cr_expect_eq(s->log_level, LOG_LEVEL_INFO);
+	cr_expect_eq(s->log_format, LOG_FORMAT_TEXT);
+	cr_expect_eq(s->log_target, LOG_TARGET_STDERR);
+
+	cr_assert_eq(c->nzones, 1);
+	cr_expect_str_eq(c->zones[0].id, "a");
+	cr_expect_str_eq(c->zones[0].origin, "a.test.");
+	file = cwd_file("a.zone");
+	cr_expect_str_eq(c->zones[0].file, file);
+	cr_expect_eq(c->zones[0].ttl, 5);
+	cr_expect_eq(c->zones[0].line, 1);
+	cr_expect_eq(c->zones[0].column, 9);
+
+	cr_assert_eq(c->nviews, 1);
+	cr_expect_str_eq(c->views[0].name, "default");
+	cr_expect(c->views[0].implicit);
+	cr_assert_eq(c->views[0].nmatch, 1);
+	cr_expect_eq(c->views[0].match[0].family, AF_UNSPEC);
+	cr_assert_eq(c->views[0].nzones, 1);
+	cr_expect_eq(c->views[0].zones[0], 0);
+	cr_expect_str_eq(c->path, "t.yaml");
+	free(a0);
+	free(a1);
+	free(file);
+	conf_free(c);
+}
+
+Test(conf_good, every_server_option)
+{
+	const char *yaml =
+	    "# every option set away from its default\n"
+	    "server:\n"
+	    "  listen: [\"127.0.0.1:5300\", \"[::1]:5301\", 10.1.2.3]\n"
+	    "  workers: 3\n"
+	    "  identity: \"arcdns-east-1\"\n"
+	    "  hide-version: true\n"
+	    "  version: \"not telling\"\n"
+	    "  state-dir: /srv/arcdns\n"
+	    "  user: arcdns\n"
+	    "  pid-file: run/arcdnsd.pid\n"
+	    "  edns-buffer-size: 4096\n"
+	    "  tcp-idle-timeout: 2m\n"
+	    "  tcp-max-connections: 1000\n"
+	    "  log: { level: debug, format: json, target: syslog }\n"
+	    ZONE_A;
+	struct conf *c = load_ok(yaml);
+	const struct conf_server *s = &c->server;
+	char *a[3], *pid;
+
+	cr_assert_eq(s->nlisten, 3);
+	for (int i = 0; i < 3; i++)
+		a[i] = fmt_addr(&s->listen[i]);
+	cr_expect_str_eq(a[0], "127.0.0.1:5300");
+	cr_expect_str_eq(a[1], "[::1]:5301");
+	cr_expect_str_eq(a[2], "10.1.2.3:53");
+	cr_expect_eq(s->workers, 3);
+	cr_expect_str_eq(s->identity, "arcdns-east-1");
+	cr_expect(s->hide_version);
+	cr_expect_str_eq(s->version, "not telling");
+	cr_expect_str_eq(s->state_dir, "/srv/arcdns");
+	cr_expect_str_eq(s->user, "arcdns");
+	pid = cwd_file("run/arcdnsd.pid");
+	cr_expect_str_eq(s->pid_file, pid);
+	cr_expect_eq(s->edns_size, 4096);
+	cr_expect_eq(s->tcp_idle_ms, 120000);
+	cr_expect_eq(s->tcp_max_conn, 1000);
+	cr_expect_eq(s->log_level, LOG_LEVEL_DEBUG);
+	cr_expect_eq(s->log_format, LOG_FORMAT_JSON);
+	cr_expect_eq(s->log_target, LOG_TARGET_SYSLOG);
+	for (int i = 0; i < 3; i++)
+		free(a[i]);
+	free(pid);
+	conf_free(c);
+}
+
+Test(conf_good, listen_as_one_string_and_block_list)
+{
+	struct conf *c = load_ok("server:\n  listen: \"[::1]:5300\"\n" ZONE_A);
+	char *a;
+
+	cr_assert_eq(c->server.nlisten, 1);
+	a = fmt_addr(&c->server.listen[0]);
+	cr_expect_str_eq(a, "[::1]:5300");
+	free(a);
+	conf_free(c);
+
+	/* Unquoted IPv6 is fine in a block list (not in a flow list). */
+	c = load_ok("server:\n  listen:\n    - ::1\n    - 127.0.0.1:5300\n"
+	    ZONE_A);
+	cr_assert_eq(c->server.nlisten, 2);
+	a = fmt_addr(&c->server.listen[0]);
+	cr_expect_str_eq(a, "[::1]:53");
+	free(a);
+	conf_free(c);
+}
+
+Test(conf_good, workers_zero_means_one_per_cpu)
+{
+	struct conf *c = load_ok("server: { workers: 0 }\n" ZONE_A);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	if (n > CONF_MAX_WORKERS)
+		n = CONF_MAX_WORKERS;
+	cr_expect_eq(c->server.workers, (unsigned)n);
+	cr_expect_gt(c->server.workers, 0);
+	conf_free(c);
+}
+
+Test(conf_good, null_sections_are_empty)
+{
+	/* What an example file with every option commented out looks like. */
+	struct conf *c = load_ok("server:\n  # workers: 1\n  log:\n"
+	    "views:\n" ZONE_A);
+
+	cr_expect_eq(c->server.workers, 1);
+	cr_expect_eq(c->nviews, 1);
+	cr_expect(c->views[0].implicit);
+	conf_free(c);
+}
+
+Test(conf_good, booleans)
+{
+	static const struct {
+		const char *text;
+		bool value;
+	} cases[] = {
+		{"true", true}, {"True", true}, {"TRUE", true}, {"yes", true},
+		{"false", false}, {"False", false}, {"no", false},
+		{"NO", false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *y = xstrfmt("server: { hide-version: %s }\n" ZONE_A,
+		    cases[i].text);
+		struct conf *c = load_ok(y);
+
+		cr_expect_eq(c->server.hide_version, cases[i].value, "%s",
+		    cases[i].text);
+		conf_free(c);
+		free(y);
+	}
+}
+
+Test(conf_good, origin_is_normalised)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"Svc.Example.Internal", "svc.example.internal."},
+		{"svc.example.internal.", "svc.example.internal."},
+		{"\"EXAMPLE.\"", "example."},
+		{"_tcp.x-1.test", "_tcp.x-1.test."},
+		{"\".\"", "."},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *y = xstrfmt("zones: [{id: a, origin: %s, file: f}]\n",
+		    cases[i].in);
+		struct conf *c = load_ok(y);
+
+		cr_expect_str_eq(c->zones[0].origin, cases[i].out, "%s",
+		    cases[i].in);
+		conf_free(c);
+		free(y);
+	}
+}
+
+Test(conf_good, longest_origin)
+{
+	char label[64], name[300];
+	struct conf *c;
+	char *y;
+
+	memset(label, 'x', 63);
+	label[63] = '\0';
+	/* 63+1 + 63+1 + 63+1 + 61+1 + 1 (root) = 255 bytes on the wire. */
+	snprintf(name, sizeof(name), "%s.%s.%s.%.61s.", label, label, label,
+	    label);
+	y = xstrfmt("zones: [{id: a, origin: %s, file: f}]\n", name);
+	c = load_ok(y);
+	cr_expect_str_eq(c->zones[0].origin, name);
+	conf_free(c);
+	free(y);
+}
+
+Test(conf_good, zone_options_and_paths)
+{
+	const char *yaml =
+	    "zones:\n"
+	    "  - id: svc\n"
+	    "    origin: svc.example.internal.\n"
+	    "    file: zones/svc.zone\n"
+	    "    ttl: 0\n"
+	    "  - id: other\n"
+	    "    origin: other.test\n"
+	    "    file: /abs/other.zone\n"
+	    "    ttl: 2147483647\n";
+	struct conf *c = load_ok(yaml);
+	char *f = cwd_file("zones/svc.zone");
+
+	cr_assert_eq(c->nzones, 2);
+	cr_expect_str_eq(c->zones[0].file, f);
+	cr_expect_eq(c->zones[0].ttl, 0);
+	cr_expect_eq(c->zones[0].line, 2);
+	cr_expect_eq(c->zones[0].column, 5);
+	cr_expect_str_eq(c->zones[1].file, "/abs/other.zone");
+	cr_expect_eq(c->zones[1].ttl, 2147483647u);
+	cr_expect_eq(c->zones[1].line, 6);
+	cr_assert_eq(c->nviews, 1);
+	cr_expect_eq(c->views[0].nzones, 2);
+	free(f);
+	conf_free(c);
+}
+
+Test(conf_good, views_split_horizon)
+{
+	const char *yaml =
+	    "zones:\n"
+	    "  - { id: svc, origin: svc.example.internal., file: a.zone }\n"
+	    "  - { id: svc-east, origin: SVC.example.internal, file: b.zone }\n"
+	    "  - { id: extra, origin: extra.test., file: c.zone }\n"
+	    "views:\n"
+	    "  - name: vpc-east\n"
+	    "    match-clients: [\"10.0.0.0/16\", 127.0.0.2/32, \"::1\"]\n"
+	    "    zones: [svc-east, extra]\n"
+	    "  - name: default\n"
+	    "    match-clients: [any]\n"
+	    "    zones: [svc]\n"
+	    "  - name: nothing\n"
+	    "    match-clients: 192.0.2.0/24\n"
+	    "    zones: []\n";
+	struct conf *c = load_ok(yaml);
+	const struct conf_view *v;
+	struct sockaddr_in sin;
+
+	cr_assert_eq(c->nviews, 3);
+	v = &c->views[0];
+	cr_expect_str_eq(v->name, "vpc-east");
+	cr_expect_not(v->implicit);
+	cr_expect_eq(v->line, 6);
+	cr_expect_eq(v->column, 5);
+	cr_assert_eq(v->nmatch, 3);
+	cr_expect_eq(v->match[0].family, AF_INET);
+	cr_expect_eq(v->match[0].bits, 16);
+	cr_expect_eq(v->match[1].bits, 32);
+	cr_expect_eq(v->match[2].family, AF_INET6);
+	cr_expect_eq(v->match[2].bits, 128);
+	cr_assert_eq(v->nzones, 2);
+	cr_expect_eq(v->zones[0], 1);
+	cr_expect_eq(v->zones[1], 2);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	cr_assert_eq(inet_pton(AF_INET, "127.0.0.2", &sin.sin_addr), 1);
+	cr_expect(netprefix_match(&v->match[1], (struct sockaddr *)&sin));
+	cr_expect_not(netprefix_match(&v->match[0], (struct sockaddr *)&sin));
+
+	v = &c->views[1];
+	cr_expect_str_eq(v->name, "default");
+	cr_expect_not(v->implicit);
+	cr_expect_eq(v->match[0].family, AF_UNSPEC);
+	cr_assert_eq(v->nzones, 1);
+	cr_expect_eq(v->zones[0], 0);
+
+	v = &c->views[2];
+	cr_expect_eq(v->nmatch, 1);
+	cr_expect_eq(v->nzones, 0);
+	conf_free(c);
+}
+
+Test(conf_good, yaml_styles_and_markers)
+{
+	/* Document markers, comments, quoting styles, !!str, block scalar. */
+	const char *yaml =
+	    "%YAML 1.1\n"
+	    "---\n"
+	    "server:   # trailing comment\n"
+	    "  identity: !!str 12345\n"
+	    "  version: >-\n"
+	    "    folded\n"
+	    "    text\n"
+	    "  'user': 'o''brien'\n"
+	    "zones:\n"
+	    "- id: \"a\"\n"
+	    "  origin: a.test.\n"
+	    "  file: 'a.zone'\n"
+	    "...\n";
+	struct conf *c = load_ok(yaml);
+
+	cr_expect_str_eq(c->server.identity, "12345");
+	cr_expect_str_eq(c->server.version, "folded text");
+	cr_expect_str_eq(c->server.user, "o'brien");
+	cr_expect_str_eq(c->zones[0].id, "a");
+	conf_free(c);
+}
+
+Test(conf_good, load_from_file_resolves_dir)
+{
+	char tmpl[] = "/tmp/arcdns-conf-XXXXXX";
+	char *dir = mkdtemp(tmpl), *path, *real, *want;
+	struct conf *c = NULL;
+	char *err = NULL;
+	FILE *fp;
+
+	cr_assert_not_null(dir);
+	path = xstrfmt("%s/arcdns.yaml", dir);
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs(ZONE_A, fp);
+	cr_assert_eq(fclose(fp), 0);
+	cr_assert_eq(conf_load(path, &c, &err), 0, "%s", err);
+	real = realpath(dir, NULL);
+	cr_assert_not_null(real);
+	want = xstrfmt("%s/a.zone", real);
+	cr_expect_str_eq(c->dir, real);
+	cr_expect_str_eq(c->path, path);
+	cr_expect_str_eq(c->zones[0].file, want);
+	conf_free(c);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(real);
+	free(want);
+}
+
+Test(conf_bad, missing_file)
+{
+	struct conf *c = NULL;
+	char *err = NULL;
+
+	cr_expect_eq(conf_load("/nonexistent/arcdns.yaml", &c, &err),
+	    -ENOENT);
+	cr_expect_null(c);
+	cr_assert_not_null(err);
+	cr_expect_str_eq(err, "/nonexistent/arcdns.yaml: No such file or "
+	    "directory");
+	free(err);
+}
+
+Test(conf_bad, file_with_syntax_error_names_path)
+{
+	char tmpl[] = "/tmp/arcdns-conf-XXXXXX";
+	char *dir = mkdtemp(tmpl), *path, *want;
+	struct conf *c = NULL;
+	char *err = NULL;
+	FILE *fp;
+
+	cr_assert_not_null(dir);
+	path = xstrfmt("%s/bad.yaml", dir);
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs(ZONE_A "server:\n  workers: many\n", fp);
+	cr_assert_eq(fclose(fp), 0);
+	cr_expect_eq(conf_load(path, &c, &err), ERR_INVAL);
+	want = xstrfmt("%s:3:12: 'workers' must be an integer", path);
+	cr_assert_not_null(err);
+	cr_expect_str_eq(err, want);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(want);
+	free(err);
+}
+
+Test(conf_bad, origin_too_long)
+{
+	char label[64], name[300], *y, *err, *want;
+
+	memset(label, 'x', 63);
+	label[63] = '\0';
+	/* One byte more than longest_origin: 256 bytes on the wire. */
+	snprintf(name, sizeof(name), "%s.%s.%s.%.62s", label, label, label,
+	    label);
+	y = xstrfmt("zones: [{id: a, origin: %s, file: f}]\n", name);
+	err = load_bad(y, ERR_INVAL);
+	want = xstrfmt("t.yaml:1:25: invalid origin '%.64s...': name longer "
+	    "than 255 bytes", name);
+	cr_expect_str_eq(err, want);
+	free(want);
+	free(err);
+	free(y);
+}
+
+Test(yamltree, file_at_the_size_limit_loads)
+{
+	char tmpl[] = "/tmp/arcdns-yt-XXXXXX";
+	int fd = mkstemp(tmpl);
+	struct ytree *t = NULL;
+	char *err = NULL;
+
+	/* A comment line padded to exactly YTREE_MAX_SIZE bytes. */
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "#", 1), 1);
+	cr_assert_eq(ftruncate(fd, YTREE_MAX_SIZE), 0);
+	close(fd);
+	cr_expect_eq(ytree_load(tmpl, &t, &err), ERR_PARSE);
+	/* NULs are not YAML: the reader must have seen the whole file. */
+	cr_assert_not_null(err);
+	cr_expect(strstr(err, "invalid input") != NULL, "%s", err);
+	free(err);
+	unlink(tmpl);
+}
+
+/* --- bad configs: exact messages ---------------------------------------- */
+
+struct bad_case {
+	const char	*yaml;
+	const char	*msg;
+	int		code;	/* 0 means ERR_INVAL */
+};
+
+/*
+ * Criterion runs each test in a fresh process of a position-independent
+ * executable, so parameters must not hold pointers: they are indexes into
+ * these file-scope tables.
+ */
+static const struct bad_case bad_cases[] = {
+	/* the file as a whole */
+	{"", "t.yaml:1:1: empty configuration (expected a mapping "
+	    "with at least a 'zones' section)", 0},
+	{"# nothing\n\n", "t.yaml:1:1: empty configuration "
+	    "(expected a mapping with at least a 'zones' section)", 0},
+	{"---\n...\n", "t.yaml:1:1: empty configuration (expected a "
+	    "mapping with at least a 'zones' section)", 0},
+	{"- a\n", "t.yaml:1:1: the top level must be a mapping, not "
+	    "a sequence", 0},
+	{"hello\n", "t.yaml:1:1: the top level must be a mapping, "
+	    "not a scalar", 0},
+	{"server: {}\n", "t.yaml:1:1: no zones configured", 0},
+	{"server: {}\nzones: []\n", "t.yaml:2:8: no zones "
+	    "configured", 0},
+	{"server: {}\nzones:\n", "t.yaml:2:1: no zones configured", 0},
+	{ZONE_A "foo: 1\n", "t.yaml:2:1: unknown top-level key "
+	    "'foo'", 0},
+	{ZONE_A "arc: {}\n", "t.yaml:2:1: 'arc' is not supported by "
+	    "this version of arcdns yet", 0},
+	{"controls: {}\n" ZONE_A, "t.yaml:1:1: 'controls' is not "
+	    "supported by this version of arcdns yet", 0},
+	{ZONE_A "fences: {}\n", "t.yaml:2:1: 'fences' is not "
+	    "supported by this version of arcdns yet", 0},
+
+	/* server */
+	{"server: []\n" ZONE_A, "t.yaml:1:9: 'server' must be a "
+	    "mapping", 0},
+	{"server:\n  foo: 1\n" ZONE_A, "t.yaml:2:3: unknown key 'foo' "
+	    "in 'server'", 0},
+	{"server:\n  zones: []\n" ZONE_A, "t.yaml:2:3: unknown key "
+	    "'zones' in 'server'", 0},
+	{"server:\n  http: \"127.0.0.1:8053\"\n" ZONE_A, "t.yaml:2:3: "
+	    "'http' is not supported by this version of arcdns yet",
+	    0},
+	{"server:\n  control: /run/x.sock\n" ZONE_A, "t.yaml:2:3: "
+	    "'control' is not supported by this version of arcdns "
+	    "yet", 0},
+	{"server:\n  chaos-clients: [any]\n" ZONE_A, "t.yaml:2:3: "
+	    "'chaos-clients' is not supported by this version of "
+	    "arcdns yet", 0},
+	{"server:\n  workers: many\n" ZONE_A, "t.yaml:2:12: 'workers' "
+	    "must be an integer", 0},
+	{"server:\n  workers: 4.0\n" ZONE_A, "t.yaml:2:12: 'workers' "
+	    "must be an integer", 0},
+	{"server:\n  workers: 010\n" ZONE_A, "t.yaml:2:12: 'workers' "
+	    "must be an integer", 0},
+	{"server:\n  workers: 0x10\n" ZONE_A, "t.yaml:2:12: 'workers' "
+	    "must be an integer", 0},
+	{"server:\n  workers: [1]\n" ZONE_A, "t.yaml:2:12: 'workers' "
+	    "must be an integer", 0},
+	{"server:\n  workers: \"4\"\n" ZONE_A, "t.yaml:2:12: "
+	    "'workers' must be an integer, not a string", 0},
+	{"server:\n  workers: -1\n" ZONE_A, "t.yaml:2:12: 'workers' "
+	    "must be between 0 and 64", 0},
+	{"server:\n  workers: 65\n" ZONE_A, "t.yaml:2:12: 'workers' "
+	    "must be between 0 and 64", 0},
+	{"server:\n  workers: 99999999999999999999\n" ZONE_A,
+	    "t.yaml:2:12: 'workers' must be an integer", 0},
+	{"server:\n  workers:\n" ZONE_A, "t.yaml:2:3: 'workers' has "
+	    "no value", 0},
+	{"server:\n  hide-version: maybe\n" ZONE_A, "t.yaml:2:17: "
+	    "'hide-version' must be true or false", 0},
+	{"server:\n  hide-version: \"true\"\n" ZONE_A, "t.yaml:2:17: "
+	    "'hide-version' must be true or false", 0},
+	{"server:\n  hide-version: 1\n" ZONE_A, "t.yaml:2:17: "
+	    "'hide-version' must be true or false", 0},
+	{"server:\n  identity: \"\"\n" ZONE_A, "t.yaml:2:13: "
+	    "'identity' must not be empty", 0},
+	{"server:\n  identity: \"a\\tb\"\n" ZONE_A, "t.yaml:2:13: "
+	    "'identity' must not contain control characters", 0},
+	{"server:\n  identity: [a]\n" ZONE_A, "t.yaml:2:13: "
+	    "'identity' must be a string", 0},
+	{"server:\n  identity: ~\n" ZONE_A, "t.yaml:2:3: 'identity' "
+	    "has no value", 0},
+	{"server:\n  version: {a: b}\n" ZONE_A, "t.yaml:2:12: "
+	    "'version' must be a string", 0},
+	{"server:\n  user: \"\"\n" ZONE_A, "t.yaml:2:9: 'user' must "
+	    "not be empty", 0},
+	{"server:\n  pid-file:\n" ZONE_A, "t.yaml:2:3: 'pid-file' has "
+	    "no value", 0},
+	{"server:\n  state-dir: [a, b]\n" ZONE_A, "t.yaml:2:14: "
+	    "'state-dir' must be a string", 0},
+	{"server:\n  edns-buffer-size: 511\n" ZONE_A, "t.yaml:2:21: "
+	    "'edns-buffer-size' must be between 512 and 4096", 0},
+	{"server:\n  edns-buffer-size: 4097\n" ZONE_A, "t.yaml:2:21: "
+	    "'edns-buffer-size' must be between 512 and 4096", 0},
+	{"server:\n  tcp-idle-timeout: 10x\n" ZONE_A, "t.yaml:2:21: "
+	    "'tcp-idle-timeout' must be a duration such as 500ms, 10s, "
+	    "2m or 1h", 0},
+	{"server:\n  tcp-idle-timeout: -5s\n" ZONE_A, "t.yaml:2:21: "
+	    "'tcp-idle-timeout' must be a duration such as 500ms, 10s, "
+	    "2m or 1h", 0},
+	{"server:\n  tcp-idle-timeout: 99ms\n" ZONE_A, "t.yaml:2:21: "
+	    "'tcp-idle-timeout' must be between 100ms and 1h", 0},
+	{"server:\n  tcp-idle-timeout: 0\n" ZONE_A, "t.yaml:2:21: "
+	    "'tcp-idle-timeout' must be between 100ms and 1h", 0},
+	{"server:\n  tcp-idle-timeout: 61m\n" ZONE_A, "t.yaml:2:21: "
+	    "'tcp-idle-timeout' must be between 100ms and 1h", 0},
+	{"server:\n  tcp-max-connections: 0\n" ZONE_A, "t.yaml:2:24: "
+	    "'tcp-max-connections' must be between 1 and 1000000", 0},
+	{"server:\n  listen: []\n" ZONE_A, "t.yaml:2:11: 'listen' "
+	    "must not be empty", 0},
+	{"server:\n  listen: {a: b}\n" ZONE_A, "t.yaml:2:11: 'listen' "
+	    "must be a list or a string", 0},
+	{"server:\n  listen: [[a]]\n" ZONE_A, "t.yaml:2:12: each "
+	    "entry of 'listen' must be a string", 0},
+	{"server:\n  listen: localhost:53\n" ZONE_A, "t.yaml:2:11: "
+	    "invalid listen address 'localhost:53' (expected an IP "
+	    "address with an optional port: 127.0.0.1, "
+	    "127.0.0.1:5300 or [::1]:5300)", 0},
+	{"server:\n  listen: [\"127.0.0.1:65536\"]\n" ZONE_A,
+	    "t.yaml:2:12: invalid listen address '127.0.0.1:65536' "
+	    "(expected an IP address with an optional port: "
+	    "127.0.0.1, 127.0.0.1:5300 or [::1]:5300)", 0},
+	{"server:\n  listen: [\"[::1]:0\"]\n" ZONE_A, "t.yaml:2:12: "
+	    "listen address '[::1]:0' has port 0", 0},
+	{"server:\n  listen:\n    - 127.0.0.1:53\n    - 127.0.0.1\n"
+	    ZONE_A, "t.yaml:4:7: duplicate listen address "
+	    "'127.0.0.1:53'", 0},
+	{"server:\n  log: info\n" ZONE_A, "t.yaml:2:8: 'log' must be "
+	    "a mapping", 0},
+	{"server:\n  log: {level: loud}\n" ZONE_A, "t.yaml:2:16: "
+	    "'level' must be one of error, warning, notice, info, "
+	    "debug", 0},
+	{"server:\n  log: {format: xml}\n" ZONE_A, "t.yaml:2:17: "
+	    "'format' must be text or json", 0},
+	{"server:\n  log: {target: file}\n" ZONE_A, "t.yaml:2:17: "
+	    "'target' must be stderr or syslog", 0},
+	{"server:\n  log:\n    colour: yes\n" ZONE_A, "t.yaml:3:5: "
+	    "unknown key 'colour' in 'server.log'", 0},
+
+	/* zones */
+	{"zones: {a: b}\n", "t.yaml:1:8: 'zones' must be a list of "
+	    "zone blocks", 0},
+	{"zones: [a]\n", "t.yaml:1:9: each entry of 'zones' must be a "
+	    "mapping with 'id', 'origin' and 'file'", 0},
+	{"zones:\n  - origin: a.\n    file: a\n", "t.yaml:2:5: zone "
+	    "block has no 'id'", 0},
+	{"zones:\n  - id: a\n    file: a\n", "t.yaml:2:5: zone 'a' "
+	    "has no 'origin'", 0},
+	{"zones:\n  - id: a\n    origin: a.\n", "t.yaml:2:5: zone 'a' "
+	    "has no 'file'", 0},
+	{"zones:\n  - {id: a, origin: a., file: a, foo: 1}\n",
+	    "t.yaml:2:34: unknown key 'foo' in 'zones'", 0},
+	{"zones:\n  - {id: a, origin: a., file: a, records: []}\n",
+	    "t.yaml:2:34: 'records' is not supported by this version "
+	    "of arcdns yet", 0},
+	{"zones:\n  - {id: a, origin: a., file: a, notify: []}\n",
+	    "t.yaml:2:34: 'notify' is not supported by this version "
+	    "of arcdns yet", 0},
+	{"zones:\n  - {id: a, origin: a., file: a, allow-transfer: "
+	    "[]}\n", "t.yaml:2:34: 'allow-transfer' is not supported "
+	    "by this version of arcdns yet", 0},
+	{"zones:\n  - {id: a, origin: a., file: a}\n"
+	    "  - {id: a, origin: b., file: b}\n", "t.yaml:3:10: "
+	    "duplicate zone id 'a' (first at line 2)", 0},
+	{"zones:\n  - {id: \"a b\", origin: a., file: a}\n",
+	    "t.yaml:2:10: zone id 'a b' may only contain letters, "
+	    "digits, '-', '_' and '.'", 0},
+	{"zones:\n  - {id: a, origin: \"\", file: a}\n", "t.yaml:2:21: "
+	    "'origin' must not be empty", 0},
+	{"zones:\n  - {id: a, origin: a..b, file: a}\n", "t.yaml:2:21: "
+	    "invalid origin 'a..b': empty label", 0},
+	{"zones:\n  - {id: a, origin: .a, file: a}\n", "t.yaml:2:21: "
+	    "invalid origin '.a': empty label", 0},
+	{"zones:\n  - {id: a, origin: a.., file: a}\n", "t.yaml:2:21: "
+	    "invalid origin 'a..': empty label", 0},
+	{"zones:\n  - {id: a, origin: \"a b.\", file: a}\n",
+	    "t.yaml:2:21: invalid origin 'a b.': only letters, "
+	    "digits, '-' and '_' are allowed in labels", 0},
+	{"zones:\n  - {id: a, origin: a\\.b, file: a}\n",
+	    "t.yaml:2:21: invalid origin 'a\\.b': only letters, "
+	    "digits, '-' and '_' are allowed in labels", 0},
+	{"zones:\n  - {id: a, origin: "
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxx.test, file: a}\n", "t.yaml:2:21: invalid origin "
+	    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxx...': label longer than 63 characters", 0},
+	{"zones:\n  - {id: a, origin: a, file: a, ttl: -1}\n",
+	    "t.yaml:2:38: 'ttl' must be between 0 and 2147483647", 0},
+	{"zones:\n  - {id: a, origin: a, file: a, ttl: 2147483648}\n",
+	    "t.yaml:2:38: 'ttl' must be between 0 and 2147483647", 0},
+	{"zones:\n  - {id: a, origin: a, file: a, ttl: 5s}\n",
+	    "t.yaml:2:38: 'ttl' must be an integer", 0},
+	{"zones:\n  - {id: a, origin: x.test., file: a}\n"
+	    "  - {id: b, origin: X.TEST, file: b}\n", "t.yaml:3:21: "
+	    "duplicate origin 'x.test.' in zones 'a' and 'b' (without "
+	    "'views' every zone is served to every client)", 0},
+
+	/* views */
+	{ZONE_A "views: []\n", "t.yaml:2:8: 'views' must not be empty "
+	    "(leave it out to serve every zone to every client)", 0},
+	{ZONE_A "views: {a: b}\n", "t.yaml:2:8: 'views' must be a list "
+	    "of views", 0},
+	{ZONE_A "views: [v]\n", "t.yaml:2:9: each entry of 'views' "
+	    "must be a mapping with 'name', 'match-clients' and "
+	    "'zones'", 0},
+	{ZONE_A "views:\n  - {match-clients: any, zones: [a]}\n",
+	    "t.yaml:3:5: view has no 'name'", 0},
+	{ZONE_A "views:\n  - {name: v, zones: [a]}\n", "t.yaml:3:5: "
+	    "view 'v' has no 'match-clients'", 0},
+	{ZONE_A "views:\n  - {name: v, match-clients: any}\n",
+	    "t.yaml:3:5: view 'v' has no 'zones'", 0},
+	{ZONE_A "views:\n  - name: v\n    match-clients: any\n    zones:\n",
+	    "t.yaml:5:5: 'zones' has no value (write [] for a view "
+	    "that refuses every query)", 0},
+	{ZONE_A "views:\n  - {name: v, match-clients: any, zones: a}\n",
+	    "t.yaml:3:42: 'zones' must be a list of zone ids", 0},
+	{ZONE_A "views:\n  - {name: v, match-clients: any, zones: [a],"
+	    " x: 1}\n", "t.yaml:3:47: unknown key 'x' in 'views'", 0},
+	{ZONE_A "views:\n  - {name: v, match-clients: any, zones: [a]}\n"
+	    "  - {name: v, match-clients: any, zones: [a]}\n",
+	    "t.yaml:4:12: duplicate view name 'v' (first at line 3)",
+	    0},
+	{ZONE_A "views:\n  - {name: \"v/1\", match-clients: any, "
+	    "zones: [a]}\n", "t.yaml:3:12: view name 'v/1' may only "
+	    "contain letters, digits, '-', '_' and '.'", 0},
+	{ZONE_A "views:\n  - {name: v, match-clients: [], zones: [a]}\n",
+	    "t.yaml:3:30: 'match-clients' must not be empty", 0},
+	{ZONE_A "views:\n  - name: v\n    match-clients: 10.0.0.1/16\n"
+	    "    zones: [a]\n", "t.yaml:4:20: host bits set in "
+	    "'10.0.0.1/16' (the network is 10.0.0.0/16)", 0},
+	{ZONE_A "views:\n  - name: v\n    match-clients:\n"
+	    "      - \"2001:db8::1/32\"\n    zones: [a]\n",
+	    "t.yaml:5:9: host bits set in '2001:db8::1/32' (the "
+	    "network is 2001:db8::/32)", 0},
+	{ZONE_A "views:\n  - name: v\n    match-clients: [10.0.0.0/33]\n"
+	    "    zones: [a]\n", "t.yaml:4:21: invalid address or "
+	    "prefix '10.0.0.0/33' in 'match-clients' (expected "
+	    "10.0.0.0/16, ::1, 2001:db8::/32 or any)", 0},
+	{ZONE_A "views:\n  - name: v\n    match-clients: [all]\n"
+	    "    zones: [a]\n", "t.yaml:4:21: invalid address or "
+	    "prefix 'all' in 'match-clients' (expected 10.0.0.0/16, "
+	    "::1, 2001:db8::/32 or any)", 0},
+	{ZONE_A "views:\n  - {name: v, match-clients: any, zones: [b]}\n",
+	    "t.yaml:3:43: unknown zone 'b' in view 'v'", 0},
+	{ZONE_A "views:\n  - {name: v, match-clients: any, "
+	    "zones: [a, a]}\n", "t.yaml:3:46: zone 'a' is listed twice "
+	    "in view 'v'", 0},
+	{"zones:\n  - {id: a, origin: x.test., file: a}\n"
+	    "  - {id: b, origin: X.test, file: b}\n"
+	    "views:\n  - name: inner\n    match-clients: [any]\n"
+	    "    zones:\n      - a\n      - b\n", "t.yaml:9:9: "
+	    "duplicate origin 'x.test.' in view 'inner'", 0},
+
+	/* YAML itself */
+	{ZONE_A "server: {}\nserver: {}\n", "t.yaml:3:1: duplicate "
+	    "key 'server' (first at line 2)", ERR_PARSE},
+	{"server: {workers: 1, workers: 2}\n" ZONE_A, "t.yaml:1:22: "
+	    "duplicate key 'workers' (first at line 1)", ERR_PARSE},
+	{"server: &s {}\n" ZONE_A, "t.yaml:1:9: anchors are not "
+	    "supported ('&s')", ERR_PARSE},
+	{ZONE_A "views: *v\n", "t.yaml:2:8: aliases are not "
+	    "supported ('*v')", ERR_PARSE},
+	{"server: {workers: !!int 4}\n" ZONE_A, "t.yaml:1:19: "
+	    "unsupported tag '!!int'", ERR_PARSE},
+	{"server: !!map []\n" ZONE_A, "t.yaml:1:9: unsupported tag "
+	    "'!!map'", ERR_PARSE},
+	{"server: !!seq []\n" ZONE_A, "t.yaml:1:9: 'server' must be a "
+	    "mapping", 0},
+	{"server: !custom {}\n" ZONE_A, "t.yaml:1:9: unsupported tag "
+	    "'!custom'", ERR_PARSE},
+	{ZONE_A "---\nzones: []\n", "t.yaml:2:1: more than one YAML "
+	    "document in the file", ERR_PARSE},
+	{"? [a]\n: b\n", "t.yaml:1:3: mapping keys must be scalars, "
+	    "not a sequence", ERR_PARSE},
+	{"server: {identity: \"a\\0b\"}\n" ZONE_A, "t.yaml:1:20: NUL "
+	    "character in a string", ERR_PARSE},
+	{"zones: [a\n", "t.yaml:2:1: syntax error: did not find "
+	    "expected ',' or ']' (while parsing a flow sequence at "
+	    "line 1, column 8)", ERR_PARSE},
+	{"server:\n  workers: 1\n identity: x\n", "t.yaml:3:2: syntax "
+	    "error: did not find expected key (while parsing a block "
+	    "mapping at line 1, column 1)", ERR_PARSE},
+	{"server:\n\tworkers: 1\n", "t.yaml:2:1: syntax error: found "
+	    "character that cannot start any token (while scanning "
+	    "for the next token at line 2, column 1)", ERR_PARSE},
+	{"server:\n  identity: \xff\n", "t.yaml:2:13: invalid input: "
+	    "invalid leading UTF-8 octet (byte 0xff)", ERR_PARSE},
+};
+#define NBAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
+
+ParameterizedTestParameters(conf_bad, table)
+{
+	static size_t idx[NBAD];
+
+	for (size_t i = 0; i < NBAD; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, NBAD);
+}
+
+ParameterizedTest(size_t *i, conf_bad, table)
+{
+	const struct bad_case *bc = &bad_cases[*i];
+
+	char *err = load_bad(bc->yaml, bc->code != 0 ? bc->code : ERR_INVAL);
+
+	cr_expect_str_eq(err, bc->msg, "input:\n%s\ngot:  %s\nwant: %s",
+	    bc->yaml, err, bc->msg);
+	free(err);
+}
+
+/* --- durations ----------------------------------------------------------- */
+
+struct duration_case {
+	const char	*text;
+	int		ret;
+	uint64_t	ms;
+};
+
+static const struct duration_case duration_cases[] = {
+	{"0", 0, 0}, {"1", 0, 1000}, {"500ms", 0, 500},
+	{"1s", 0, 1000}, {"2m", 0, 120000}, {"1h", 0, 3600000},
+	{"90s", 0, 90000}, {"0ms", 0, 0},
+	{"18446744073709551615ms", 0, UINT64_MAX},
+	{"18446744073709551616ms", ERR_PARSE, 0},
+	{"18446744073709552s", ERR_PARSE, 0},
+	{"", ERR_PARSE, 0}, {"s", ERR_PARSE, 0}, {"ms", ERR_PARSE, 0},
+	{"-1s", ERR_PARSE, 0}, {"+1s", ERR_PARSE, 0},
+	{" 1s", ERR_PARSE, 0}, {"1s ", ERR_PARSE, 0},
+	{"1.5s", ERR_PARSE, 0}, {"1S", ERR_PARSE, 0},
+	{"1d", ERR_PARSE, 0}, {"1m30s", ERR_PARSE, 0},
+	{"1 s", ERR_PARSE, 0}, {"1sec", ERR_PARSE, 0},
+};
+#define NDURATION (sizeof(duration_cases) / sizeof(duration_cases[0]))
+
+ParameterizedTestParameters(conf_duration, table)
+{
+	static size_t idx[NDURATION];
+
+	for (size_t i = 0; i < NDURATION; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, NDURATION);
+}
+
+ParameterizedTest(size_t *i, conf_duration, table)
+{
+	const struct duration_case *dc = &duration_cases[*i];
+
+	uint64_t ms = 12345;
+	int ret = conf_parse_duration(dc->text, &ms);
+
+	cr_expect_eq(ret, dc->ret, "'%s': got %d", dc->text, ret);
+	if (dc->ret == 0)
+		cr_expect_eq(ms, dc->ms, "'%s': got %llu", dc->text,
+		    (unsigned long long)ms);
+	else
+		cr_expect_eq(ms, 12345, "'%s' wrote its output on error",
+		    dc->text);
+}
+
+/* --- reload ---------------------------------------------------------------- */
+
+Test(conf_restart, restart_only_options)
+{
+	static const struct {
+		const char *server;
+		const char *diff;
+	} cases[] = {
+		{"server: {workers: 2}\n", NULL},
+		{"server: {workers: 2, log: {level: debug}, identity: x, "
+		    "tcp-idle-timeout: 1s}\n", NULL},
+		{"server: {workers: 3}\n", "server.workers"},
+		{"server: {workers: 2, listen: 127.0.0.1}\n", "server.listen"},
+		{"server: {workers: 2, user: nobody}\n", "server.user"},
+		{"server: {workers: 2, pid-file: /run/x.pid}\n",
+		    "server.pid-file"},
+	};
+	struct conf *old = load_ok("server: {workers: 2}\n" ZONE_A);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *y = xstrfmt("%s" ZONE_A, cases[i].server);
+		struct conf *new = load_ok(y);
+		const char *d = conf_restart_diff(old, new);
+
+		if (cases[i].diff == NULL)
+			cr_expect_null(d, "%s: got %s", cases[i].server, d);
+		else {
+			cr_expect_not_null(d, "%s", cases[i].server);
+			if (d != NULL)
+				cr_expect_str_eq(d, cases[i].diff);
+		}
+		conf_free(new);
+		free(y);
+	}
+	conf_free(old);
+}
+
+Test(conf_restart, listen_order_and_port_matter)
+{
+	struct conf *a = load_ok("server: {listen: [\"127.0.0.1:5300\", "
+	    "\"[::1]:5300\"]}\n" ZONE_A);
+	struct conf *b = load_ok("server: {listen: [\"127.0.0.1:5300\", "
+	    "\"[::1]:5301\"]}\n" ZONE_A);
+	struct conf *c = load_ok("server: {listen: [\"127.0.0.1:5300\", "
+	    "\"[::1]:5300\"]}\n" ZONE_A);
+
+	cr_expect_str_eq(conf_restart_diff(a, b), "server.listen");
+	cr_expect_null(conf_restart_diff(a, c));
+	conf_free(a);
+	conf_free(b);
+	conf_free(c);
+}
+
+/* --- the YAML tree ------------------------------------------------------ */
+
+static struct ytree *
+tree_ok(const char *text)
+{
+	struct ytree *t = NULL;
+	char *err = NULL;
+
+	cr_assert_eq(ytree_parse("y", text, strlen(text), &t, &err), 0,
+	    "%s", err);
+	return t;
+}
+
+Test(yamltree, positions_of_keys_and_values)
+{
+	struct ytree *t = tree_ok(
+	    "a: 1\n"
+	    "bb:\n"
+	    "  - x\n"
+	    "  - { k: v, \"q\": 'w' }\n"
+	    "c: [1, [2]]\n");
+	const struct ynode *r = ytree_root(t), *b, *m, *c;
+
+	cr_assert_not_null(r);
+	cr_assert_eq(r->type, YNODE_MAPPING);
+	cr_assert_eq(r->npairs, 3);
+	cr_expect_eq(r->line, 1);
+	cr_expect_eq(r->column, 1);
+	cr_expect_str_eq(r->pairs[0].key->str, "a");
+	cr_expect_eq(r->pairs[0].value->line, 1);
+	cr_expect_eq(r->pairs[0].value->column, 4);
+	cr_expect(r->pairs[0].value->plain);
+	cr_expect_eq(r->pairs[1].key->line, 2);
+	cr_expect_eq(r->pairs[1].key->column, 1);
+
+	b = ynode_get(r, "bb");
+	cr_assert_not_null(b);
+	cr_assert_eq(b->type, YNODE_SEQUENCE);
+	cr_assert_eq(b->nitems, 2);
+	cr_expect_eq(b->items[0]->line, 3);
+	cr_expect_eq(b->items[0]->column, 5);
+	m = b->items[1];
+	cr_assert_eq(m->type, YNODE_MAPPING);
+	cr_expect_eq(m->line, 4);
+	cr_expect_eq(m->column, 5);
+	cr_assert_eq(m->npairs, 2);
+	cr_expect_eq(m->pairs[0].key->column, 7);
+	cr_expect_eq(m->pairs[0].value->column, 10);
+	cr_expect_eq(m->pairs[1].key->column, 13);
+	cr_expect_not(m->pairs[1].key->plain);
+	cr_expect_str_eq(m->pairs[1].value->str, "w");
+	cr_expect_not(m->pairs[1].value->plain);
+	cr_expect_eq(m->pairs[1].value->column, 18);
+
+	c = ynode_get(r, "c");
+	cr_assert_not_null(c);
+	cr_assert_eq(c->nitems, 2);
+	cr_expect_eq(c->items[1]->type, YNODE_SEQUENCE);
+	cr_expect_eq(c->items[1]->column, 8);
+	cr_expect_str_eq(c->items[1]->items[0]->str, "2");
+
+	cr_expect_null(ynode_get(r, "missing"));
+	cr_expect_null(ynode_get(b, "x"));
+	cr_expect_str_eq(ytree_name(t), "y");
+	ytree_free(t);
+}
+
+Test(yamltree, columns_count_characters)
+{
+	/* "é" is two bytes but one column. */
+	struct ytree *t = tree_ok("\xc3\xa9: [a, b]\n");
+	const struct ynode *r = ytree_root(t);
+
+	cr_expect_eq(r->pairs[0].value->column, 4);
+	cr_expect_eq(r->pairs[0].value->items[1]->column, 8);
+	ytree_free(t);
+}
+
+Test(yamltree, nulls_and_plain)
+{
+	struct ytree *t = tree_ok("a:\nb: ~\nc: null\nd: ''\ne: \"null\"\n"
+	    "f: !!str\ng: NULL\n");
+	const struct ynode *r = ytree_root(t);
+
+	cr_expect(ynode_is_null(ynode_get(r, "a")));
+	cr_expect(ynode_is_null(ynode_get(r, "b")));
+	cr_expect(ynode_is_null(ynode_get(r, "c")));
+	cr_expect_not(ynode_is_null(ynode_get(r, "d")));
+	cr_expect_not(ynode_is_null(ynode_get(r, "e")));
+	cr_expect_not(ynode_is_null(ynode_get(r, "f")));
+	cr_expect(ynode_is_null(ynode_get(r, "g")));
+	cr_expect_not(ynode_is_null(r));
+	cr_expect_not(ynode_is_null(NULL));
+	ytree_free(t);
+}
+
+Test(yamltree, empty_stream_has_no_root)
+{
+	struct ytree *t = tree_ok("# comment only\n");
+
+	cr_expect_null(ytree_root(t));
+	ytree_free(t);
+	t = tree_ok("");
+	cr_expect_null(ytree_root(t));
+	ytree_free(t);
+}
+
+Test(yamltree, nesting_limit)
+{
+	char text[2 * (YTREE_MAX_DEPTH + 1) + 2];
+	struct ytree *t = NULL;
+	char *err = NULL;
+	size_t n;
+
+	/* Exactly YTREE_MAX_DEPTH levels parse... */
+	memset(text, '[', YTREE_MAX_DEPTH);
+	memset(text + YTREE_MAX_DEPTH, ']', YTREE_MAX_DEPTH);
+	text[2 * YTREE_MAX_DEPTH] = '\0';
+	cr_expect_eq(ytree_parse("y", text, strlen(text), &t, &err), 0, "%s",
+	    err);
+	ytree_free(t);
+	t = NULL;
+
+	/* ...one more does not, and says where. */
+	n = YTREE_MAX_DEPTH + 1;
+	memset(text, '[', n);
+	memset(text + n, ']', n);
+	text[2 * n] = '\0';
+	cr_expect_eq(ytree_parse("y", text, strlen(text), &t, &err),
+	    ERR_PARSE);
+	cr_expect_null(t);
+	cr_assert_not_null(err);
+	cr_expect_str_eq(err, "y:1:65: nesting deeper than 64 levels");
+	free(err);
+}
+
+Test(yamltree, deep_garbage_does_not_crash)
+{
+	size_t n = 100000;
+	char *text = xmalloc(2 * n + 1);
+	struct ytree *t = NULL;
+	char *err = NULL;
+
+	memset(text, '[', n);
+	memset(text + n, ']', n);
+	text[2 * n] = '\0';
+	cr_expect_eq(ytree_parse("y", text, 2 * n, &t, &err), ERR_PARSE);
+	cr_expect_null(t);
+	free(err);
+	free(text);
+}
+
+Test(yamltree, text_need_not_be_terminated)
+{
+	const char text[] = {'a', ':', ' ', 'b', 'c'};
+	struct ytree *t = NULL;
+	char *err = NULL;
+
+	/* Only the first four bytes count: the value is "b", not "bc". */
+	cr_assert_eq(ytree_parse("y", text, 4, &t, &err), 0, "%s", err);
+	cr_expect_str_eq(ytree_root(t)->pairs[0].value->str, "b");
+	ytree_free(t);
+}
+
+Test(yamltree, printable)
+{
+	char *s = ytree_printable("a\nb\tc", 64);
+
+	cr_expect_str_eq(s, "a?b?c");
+	free(s);
+	s = ytree_printable("abcdef", 3);
+	cr_expect_str_eq(s, "abc...");
+	free(s);
+	s = ytree_printable("abc", 3);
+	cr_expect_str_eq(s, "abc");
+	free(s);
+}
+
+Test(yamltree, file_too_large)
+{
+	char tmpl[] = "/tmp/arcdns-yt-XXXXXX";
+	int fd = mkstemp(tmpl);
+	struct ytree *t = NULL;
+	char *err = NULL, *want;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, YTREE_MAX_SIZE + 1), 0);
+	close(fd);
+	cr_expect_eq(ytree_load(tmpl, &t, &err), ERR_LIMIT);
+	cr_expect_null(t);
+	want = xstrfmt("%s: file larger than %u bytes", tmpl,
+	    YTREE_MAX_SIZE);
+	cr_assert_not_null(err);
+	cr_expect_str_eq(err, want);
+	unlink(tmpl);
+	free(want);
+	free(err);
+}
