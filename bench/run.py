@@ -501,6 +501,15 @@ def check_server(srv, uniq, edns):
     return answers, problems
 
 
+def show_canon(c):
+    if c is None:
+        return "(no response / no majority)"
+    rcode, answer, auth = c
+    rrs = ["%s %s %d %s" % (rr[0], rr[1], rr[2], rr[3]) for rr in answer]
+    rrs += ["auth %s %s %d" % (rr[0], rr[1], rr[2]) for rr in auth]
+    return "%s [%s]" % (rcode, "; ".join(rrs))
+
+
 def compare_answers(all_answers, uniq):
     """For each server, the queries where it disagrees with the majority."""
     diffs = {s: [] for s in all_answers}
@@ -632,11 +641,37 @@ def cpu_ticks(cpu):
     return (0, 0, 0)
 
 
+def wait_quiet(args):
+    """Wait (up to args.quiet_wait s) until the machine has been nearly idle
+    for a second: other users' builds and tests skew every figure."""
+    if args.quiet_wait <= 0:
+        return True
+    deadline = time.monotonic() + args.quiet_wait
+    told = False
+    while True:
+        a = [cpu_ticks(c) for c in range(os.cpu_count() or 1)]
+        time.sleep(1.0)
+        b = [cpu_ticks(c) for c in range(os.cpu_count() or 1)]
+        busy = max(100.0 * ((y[0] + y[1]) - (x[0] + x[1])) / CLK_TCK
+                   for x, y in zip(a, b))
+        if busy <= args.max_noise:
+            return True
+        if time.monotonic() > deadline:
+            print("bench:   machine still busy (%.0f%% of a CPU); measuring anyway"
+                  % busy, flush=True)
+            return False
+        if not told:
+            print("bench:   waiting for other load to stop (%.0f%% of a CPU busy)"
+                  % busy, flush=True)
+            told = True
+
+
 def measure(srv, qfile, args, rate, scpu, ccpu, expect_map):
     """One dnsperf run (unthrottled if rate is None) with the server's CPU
     time and the per-CPU breakdown; retried while other load disturbs it."""
     best = None
     for attempt in range(1 + args.retries):
+        wait_quiet(args)
         vfile = os.path.join(WORKDIR, "dnsperf-v.out") if rate else None
         s0, c0 = cpu_ticks(int(scpu or 0)), cpu_ticks(int(ccpu or 1))
         t0, k0 = time.monotonic(), srv.cpu_seconds()
@@ -731,6 +766,7 @@ def print_report(summary, args, meta):
     print("arcdns bench: %s" % meta["date"])
     print("  host: %s, %d CPUs, %s" % (meta["cpu"], meta["ncpu"], meta["kernel"]))
     print("  %s" % "; ".join("%s: %s" % kv for kv in meta["versions"].items()))
+    print("  tree: %s" % meta.get("git", "?"))
     print("  mix: %s (%d queries), zone %s; EDNS %s" % (
         meta["queries"], meta["nqueries"], ORIGIN, "on" if args.edns else "off"))
     print("  %d rounds; max-QPS runs %gs, fixed-rate runs %gs at %d qps; "
@@ -876,6 +912,9 @@ def main():
                     "percent of either CPU during it")
     ap.add_argument("--retries", type=int, default=2,
                     help="retries of a disturbed run (the least disturbed is kept)")
+    ap.add_argument("--quiet-wait", type=float, default=120.0,
+                    help="before each run, wait up to this many seconds for "
+                    "the machine to be idle (0: do not wait)")
     ap.add_argument("--retry-pause", type=float, default=3.0,
                     help="seconds to wait before retrying a disturbed run")
     ap.add_argument("--server-cpu", default="0")
@@ -891,6 +930,8 @@ def main():
         args.rounds = 1 if args.rounds == 3 else args.rounds
         args.duration = 2.0 if args.duration == 10.0 else args.duration
         args.warmup = 0.5 if args.warmup == 2.0 else args.warmup
+        args.quiet_wait = 10.0 if args.quiet_wait == 120.0 else args.quiet_wait
+        args.retries = 1 if args.retries == 2 else args.retries
     args.dnsperf_opts = args.dnsperf_opts.split()
     if args.edns:
         args.dnsperf_opts.append("-e")
@@ -942,6 +983,8 @@ def main():
                 print("bench: arcdnsd not found (use --arcdnsd PATH or --build);"
                       " measuring the peers only")
                 continue
+            print("bench: arcdnsd binary %s (modified %s)" % (binary, time.strftime(
+                "%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(binary)))))
             if "libasan" in run_out(["ldd", binary]):
                 print("bench: WARNING: %s is built with sanitizers" % binary)
             srv = Arcdnsd(WORKDIR, zonefile, binary)
@@ -961,6 +1004,8 @@ def main():
         "queries": "bench/queries.txt", "nqueries": len(expect),
         "versions": {s.name: s.version() for s in servers},
     }
+    head = run_out(["git", "-C", REPO_DIR, "log", "-1", "--format=%h %s"]).strip()
+    meta["git"] = head.splitlines()[0] if head else "?"
     meta["versions"]["dnsperf"] = (re.search(r"Version (\S+)", run_out(
         ["dnsperf", "-h"])) or re.search("(.*)", "?")).group(1)
     print("bench: work dir %s" % WORKDIR)
@@ -989,8 +1034,8 @@ def main():
             print("bench: %-8s differs from the majority on %d queries, e.g.:"
                   % (name, len(lst)))
             for key, mine, maj in lst[:4]:
-                print("           %s %s: %s" % (key[0], key[1], mine))
-                print("           %s majority: %s" % (" " * len(key[0] + key[1]), maj))
+                print("           %s %s: %s" % (key[0], key[1], show_canon(mine)))
+                print("             others: %s" % show_canon(maj))
     meta["check_problems"] = bad
 
     # rounds
