@@ -182,6 +182,69 @@ def large(t, d):
          "tcp huge TXT without EDNS: complete, no TC", m)
 
 
+def burst_beyond_cap(t):
+    """3 x tcp-max-connections clients connect at once, each sends one query
+    and waits for its answer. Clients retry on a closed connection (RFC 7766
+    6.2.4), so all must be answered. A connection that holds an unanswered
+    query is not idle (RFC 7766 6.2.3): the daemon may leave new connections
+    waiting in the backlog, but should not reset one whose query it has not
+    answered."""
+    cap = 8
+    d = Daemon(t, "basic.yaml.in", name="tcpcap",
+               server={"tcp-max-connections": cap, "tcp-idle-timeout": "1s"}).start()
+    n = cap * 3
+    socks = {}
+    answered = {}
+    lost = []
+    try:
+        def open_one(i):
+            s = tcp_connect(d.host, d.port)
+            s.sendall(frame(build_query("www.example.test", "A", qid=i)))
+            socks[i] = s
+
+        for i in range(n):
+            open_one(i)
+        attempts = {i: 1 for i in range(n)}
+        deadline = time.monotonic() + bound(10)
+        while len(answered) < n and time.monotonic() < deadline:
+            for i, s in list(socks.items()):
+                s.setblocking(False)
+                try:
+                    data = s.recv(2, socket.MSG_PEEK)
+                    closed = data == b""
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    closed = True
+                if not closed:
+                    msgs = tcp_read_msgs(s, 1, timeout=1)
+                    closed = not msgs
+                    if msgs:
+                        m = Message(msgs[0])
+                        if m.id == i and m.texts("answer", "A") == cases.WWW_A:
+                            answered[i] = attempts[i]
+                        s.close()
+                        del socks[i]
+                        continue
+                s.close()
+                del socks[i]
+                lost.append(i)
+                if attempts[i] < 3:
+                    attempts[i] += 1
+                    open_one(i)
+            time.sleep(0.01)
+        t.is_(len(answered), n, "burst of %d TCP clients (cap %d): all answered, "
+              "with retries" % (n, cap))
+        t.is_(lost, [], "burst: no connection closed while its query was unanswered",
+              "connections reset or closed before their answer (by query ID, "
+              "in order): %r" % lost)
+    finally:
+        for s in socks.values():
+            s.close()
+        d.check_alive("the TCP burst", "www.example.test")
+        d.stop()
+
+
 def main(t):
     version = arcdnsd_version()
     d = Daemon(t, "basic.yaml.in", server={"tcp-idle-timeout": "1s"}, name="tcp").start()
@@ -199,6 +262,7 @@ def main(t):
         d.check_alive("the TCP cases")
     finally:
         d.stop()
+    burst_beyond_cap(t)
 
 
 if __name__ == "__main__":
