@@ -8,6 +8,7 @@ in the zone file. Then hide-version, a version override and two workers.
 """
 
 import os
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -68,6 +69,36 @@ def raw_checks(t, d):
     m = d.query("www.example.test", "A", qclass="CH")
     t.ok(m is not None and m.rcode in (5, 3, 4) and not m.answer,
          "raw: CH A for a zone name: no IN data (REFUSED/NXDOMAIN/NOTIMP)", m)
+
+
+def labels_query(d, labels, qtype=1):
+    """A query whose name is the given raw labels (bytes) below example.test."""
+    qname = b"".join(bytes([len(lb)]) + lb for lb in labels + [b"example", b"test"]) + b"\x00"
+    return d.send(build_query("unused", question=qname + struct.pack("!HH", qtype, 1)))
+
+
+def zone_oddities(t, d):
+    m = d.query("dup.example.test", "A")
+    t.ok(m is not None and m.texts("answer", "A") == ["192.0.2.80"],
+         "an RR listed twice in the zone is served once", m)
+    m = d.query("mixed.example.test", "A")
+    t.ok(m is not None and m.texts("answer", "A") == ["192.0.2.81"] and
+         m.answer[0].name == "mixed.example.test.",
+         "owner written MiXeD in the zone: found, owner in the query's case", m)
+    m = labels_query(d, [b"dot.label"])
+    t.ok(m is not None and m.rcode == 0 and m.texts("answer", "A") == ["192.0.2.82"],
+         "a label holding a dot (dot\\.label) is found", m)
+    m = labels_query(d, [b"dot", b"label"])
+    t.ok(m is not None and m.rcode == 3, "dot.label as two labels: NXDOMAIN", m)
+    m = labels_query(d, [b"caf\xc3\xa9"])
+    t.ok(m is not None and m.rcode == 0 and m.texts("answer", "A") == ["192.0.2.83"],
+         "a label with UTF-8 bytes is found", m)
+    m = labels_query(d, [b"CAF\xc3\xa9"])
+    t.ok(m is not None and m.rcode == 0 and m.texts("answer", "A") == ["192.0.2.83"] and
+         m.answer[0].rdata and m.question[0][0] == "CAF\\195\\169.example.test.",
+         "ASCII letters fold around non-ASCII bytes, case echoed", m)
+    m = labels_query(d, [b"caf\xc3\x89"])
+    t.ok(m is not None and m.rcode == 3, "bytes >= 0x80 do not fold: NXDOMAIN", m)
 
 
 def cross_tools(t, d):
@@ -145,6 +176,7 @@ def main(t):
         check_ready_line(t, d)
         cases.run_all(t, d, [], "udp", IDENTITY, "arcdns %s" % version)
         raw_checks(t, d)
+        zone_oddities(t, d)
         cross_tools(t, d)
         d.check_alive("the basic cases")
     finally:

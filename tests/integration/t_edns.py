@@ -110,6 +110,21 @@ def big_referral(t, d):
          "referral with big glue over TCP: 12 NS, 12 glue", m)
 
 
+def exact_sizes(t, d):
+    """Replies of exactly the limit fit; one byte more is truncated."""
+    for name, edns, limit, tc in (("e512", None, 512, False), ("e513", None, 512, True),
+                                  ("e1232", 1232, 1232, False), ("e1233", 1232, 1232, True)):
+        label = "%s %s" % (name, "no EDNS" if edns is None else "edns %d" % edns)
+        m = d.query(name + ".example.test", "TXT", edns=edns)
+        if not t.ok(m is not None and m.rcode == 0, "%s: answered" % label, m):
+            continue
+        t.is_(m.tc, tc, "%s: TC %s" % (label, "set" if tc else "clear"), m)
+        if not tc:
+            t.is_((m.size, len(m.answer)), (limit, 1), "%s: exactly %d bytes" % (label, limit), m)
+        else:
+            t.ok(m.size <= limit, "%s: truncated reply fits" % label, m)
+
+
 def unknown_option(t, d):
     opt = struct.pack("!HH", 65001, 4) + b"\xde\xad\xbe\xef"
     m = d.query("www.example.test", "A", edns=1232, edns_options=opt)
@@ -187,6 +202,7 @@ def main(t):
     try:
         default_size(t, d)
         big_referral(t, d)
+        exact_sizes(t, d)
         unknown_option(t, d)
         edns_flags(t, d)
         badvers(t, d)
