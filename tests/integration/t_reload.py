@@ -257,6 +257,54 @@ def during_reloads(t, d, original, v2):
     serves(t, d, "after reloads under load", cases.WWW_A, SERIAL)
 
 
+def reloads_with_workers(t):
+    """Two workers, UDP and TCP queriers, ten reloads: every answer is the
+    old or the new one (the swap is atomic for every worker), no crash."""
+    d = Daemon(t, "basic.yaml.in", name="reload-workers", server={"workers": 2}).start()
+    try:
+        original = d.read_data(ZONE)
+        v2 = zone_v2(original)
+        results = []
+        stop = threading.Event()
+
+        def querier(tcp):
+            deadline = time.monotonic() + bound(30)
+            while not stop.is_set() and time.monotonic() < deadline and len(results) < 20000:
+                try:
+                    m = d.query("www.example.test", "A", timeout=1, tcp=tcp)
+                except ValueError as e:
+                    results.append(("unparsable", str(e)))
+                    continue
+                results.append(None if m is None else (m.rcode, tuple(m.texts("answer", "A"))))
+
+        threads = [threading.Thread(target=querier, args=(tcp,), daemon=True)
+                   for tcp in (False, False, True)]
+        for th in threads:
+            th.start()
+        outcomes = []
+        try:
+            for i in range(10):
+                d.write(ZONE, v2 if i % 2 == 0 else original)
+                mark = len(d.log_text())
+                d.signal(signal.SIGHUP)
+                outcomes.append(d.wait_log(r"reloaded|reload failed", 10, start_at=mark))
+        finally:
+            stop.set()
+            for th in threads:
+                th.join(bound(5))
+        t.ok(all(o and "reloaded" in o for o in outcomes), "workers 2: 10 reloads under load",
+             "\n".join(map(str, outcomes)))
+        allowed = {(0, tuple(sorted(cases.WWW_A))), (0, ("192.0.2.99",))}
+        bad = [r for r in results if r not in allowed]
+        t.ok(len(results) >= 30, "workers 2: queries ran during reloads (%d)" % len(results))
+        t.is_(bad[:5], [], "workers 2: every answer during reloads is the old or the new one")
+        serves(t, d, "workers 2 after reloads", cases.WWW_A, SERIAL)
+        d.signal(signal.SIGTERM)
+        t.is_(d.wait_exit(5), 0, "workers 2: SIGTERM, exit 0 within 5 s")
+    finally:
+        d.stop()
+
+
 def sigint(t):
     d = Daemon(t, "basic.yaml.in", name="sigint").start()
     try:
@@ -268,6 +316,7 @@ def sigint(t):
 
 def main(t):
     reloads(t)
+    reloads_with_workers(t)
     sigint(t)
 
 
