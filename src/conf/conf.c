@@ -1271,7 +1271,9 @@ conf_restart_diff(const struct conf *old, const struct conf *new)
 		return "server.workers";
 	if (!same_string(a->user, b->user))
 		return "server.user";
-	if (!same_string(a->pid_file, b->pid_file))
-		return "server.pid-file";
+	if (a->tcp_idle_ms != b->tcp_idle_ms)
+		return "server.tcp-idle-timeout";
+	if (a->tcp_max_conn != b->tcp_max_conn)
+		return "server.tcp-max-connections";
 	return NULL;
 }

@@ -8,6 +8,19 @@
  *
  * This module does no I/O besides reading the config file: zone files are
  * read by zone/, sockets are opened by dns/.
+ *
+ * Choices the schema leaves open (arcdns.yaml(5) documents them):
+ *   - zone origins may omit the final dot; it is added, and the name is
+ *     lower-cased;
+ *   - at least one zone block is required ("no zones configured");
+ *   - relative paths (zone files, state-dir, pid-file) are resolved against
+ *     the config file's folder, made absolute when the file is loaded;
+ *   - a null section ("server:" with nothing below it) means its
+ *     defaults; a null option value ("workers:") is an error;
+ *   - "views: []" is an error; "zones: []" inside a view is allowed (that
+ *     view refuses every query);
+ *   - keys owned by later issues are rejected with "'KEY' is not supported
+ *     by this version of arcdns yet".
  */
 #ifndef CONF_CONF_H
 #define CONF_CONF_H
@@ -112,9 +125,11 @@ void	conf_free(struct conf *conf);
 
 /*
  * Options a running daemon cannot take over on reload: server.listen,
- * server.workers, server.user and server.pid-file. Returns the name of
- * the first one that differs between old and new ("server.listen", ...),
- * or NULL when a reload may proceed. Borrowed static string.
+ * server.workers, server.user, server.tcp-idle-timeout and
+ * server.tcp-max-connections (sockets, threads and connection slots are
+ * set up once, and privileges are gone after the start). Returns the name
+ * of the first one that differs between old and new ("server.listen",
+ * ...), or NULL when a reload may proceed. Borrowed static string.
  */
 const char	*conf_restart_diff(const struct conf *old,
 		    const struct conf *new);

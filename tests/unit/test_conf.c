@@ -883,12 +883,15 @@ Test(conf_restart, restart_only_options)
 	} cases[] = {
 		{"server: {workers: 2}\n", NULL},
 		{"server: {workers: 2, log: {level: debug}, identity: x, "
-		    "tcp-idle-timeout: 1s}\n", NULL},
+		    "hide-version: true, pid-file: /run/x.pid, "
+		    "edns-buffer-size: 512, state-dir: /tmp}\n", NULL},
 		{"server: {workers: 3}\n", "server.workers"},
 		{"server: {workers: 2, listen: 127.0.0.1}\n", "server.listen"},
 		{"server: {workers: 2, user: nobody}\n", "server.user"},
-		{"server: {workers: 2, pid-file: /run/x.pid}\n",
-		    "server.pid-file"},
+		{"server: {workers: 2, tcp-idle-timeout: 11s}\n",
+		    "server.tcp-idle-timeout"},
+		{"server: {workers: 2, tcp-max-connections: 255}\n",
+		    "server.tcp-max-connections"},
 	};
 	struct conf *old = load_ok("server: {workers: 2}\n" ZONE_A);
 
