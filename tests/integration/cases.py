@@ -193,6 +193,15 @@ def wildcards(t, d, via, tag):
     check_reply(t, q("sub.host.wild.example.test", "A"),
                 "%s closest encloser without *: NXDOMAIN" % tag,
                 status="NXDOMAIN", answer=[], soa=(ZONE, NEG_TTL))
+    # RFC 4592 2.2.1: an empty non-terminal as closest encloser blocks the
+    # wildcard of an ancestor
+    check_reply(t, q("z.y.wild.example.test", "A"),
+                "%s closest encloser is an ENT without *: NXDOMAIN" % tag,
+                status="NXDOMAIN", answer=[], soa=(ZONE, NEG_TTL))
+    check_reply(t, q("y.wild.example.test", "A"), "%s ENT under the wildcard's parent: NODATA"
+                % tag, answer=[], soa=(ZONE, NEG_TTL))
+    check_reply(t, q("x.y.wild.example.test", "A"), "%s name below that ENT" % tag,
+                answer=[("x.y.wild.example.test", "A", "192.0.2.52")])
     check_reply(t, q("wild.example.test", "A"), "%s wildcard parent is ENT: NODATA" % tag,
                 answer=[], soa=(ZONE, NEG_TTL))
     check_reply(t, q("*.wild.example.test", "A"), "%s literal * name" % tag,
