@@ -182,6 +182,39 @@ def large(t, d):
          "tcp huge TXT without EDNS: complete, no TC", m)
 
 
+def slow_reader(t, d):
+    """A client pipelines thousands of large queries and never reads: the
+    daemon must not block on it; other clients are answered at once."""
+    s = tcp_connect(d.host, d.port)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        blob = b"".join(frame(build_query("huge.example.test", "TXT", qid=i % 65536))
+                        for i in range(2000))
+        s.setblocking(False)
+        sent = 0
+        deadline = time.monotonic() + bound(3)
+        while sent < len(blob) and time.monotonic() < deadline:
+            try:
+                sent += s.send(blob[sent:])
+            except BlockingIOError:
+                time.sleep(0.01)
+            except OSError:
+                break
+        t.ok(sent > 10000, "slow reader: %d bytes of queries written, replies never read" % sent)
+        slow = []
+        for i in range(5):
+            start = time.monotonic()
+            m1 = d.query("www.example.test", "A", timeout=1)
+            m2 = d.query("mail.example.test", "A", timeout=1, tcp=True)
+            secs = time.monotonic() - start
+            if m1 is None or m2 is None or secs > bound(1):
+                slow.append((i, m1 is not None, m2 is not None, round(secs, 3)))
+        t.is_(slow, [], "slow reader: other UDP and TCP clients answered at once")
+    finally:
+        s.close()
+    d.check_alive("a client that does not read")
+
+
 def burst_beyond_cap(t):
     """3 x tcp-max-connections clients connect at once, each sends one query
     and waits for its answer. Clients retry on a closed connection (RFC 7766
@@ -258,6 +291,7 @@ def main(t):
         split_writes(t, d)
         large(t, d)
         half_close(t, d)
+        slow_reader(t, d)
         idle_timeout(t, d)
         d.check_alive("the TCP cases")
     finally:
