@@ -129,6 +129,9 @@ def negative(t, d, via, tag):
     check_reply(t, q("www.deep.example.test", "A"), "%s deep zone www" % tag,
                 answer=[("www.deep.example.test", "A", "192.0.2.200")],
                 answer_ttl={"A": 600})
+    check_reply(t, q("deep.example.test", "NS"), "%s deep zone apex NS" % tag,
+                answer=[("deep.example.test", "NS", "ns1.example.test.")],
+                answer_ttl={"NS": 600})
     check_reply(t, q("nope.deep.example.test", "A"), "%s deep zone NXDOMAIN" % tag,
                 status="NXDOMAIN", answer=[], soa=("deep.example.test", 120))
 
