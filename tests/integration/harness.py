@@ -36,7 +36,6 @@ PID (try/finally in run() plus atexit), even when a test raises.
 """
 
 import atexit
-import errno
 import ipaddress
 import os
 import random
@@ -538,7 +537,7 @@ def family_of(host):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def udp_exchange(payload, host, port, timeout=2.0, src=None, expect_reply=True):
+def udp_exchange(payload, host, port, timeout=2.0, src=None):
     """Send one datagram, return the first reply's bytes or None on timeout.
 
     Replies whose ID differs from the query's are skipped (bounded)."""

@@ -16,7 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (Daemon, Message, bound, build_query, encode_name, frame,  # noqa: E402
-                     opt_rr, run, tcp_connect, tcp_read_msgs, udp_exchange,
+                     opt_rr, run, tcp_connect, tcp_read_msgs,
                      wait_closed)
 
 IDLE = 1.0
