@@ -902,7 +902,7 @@ def main():
                     "src/arcdnsd of an in-tree build, or BUILD_DIR/src/arcdnsd)")
     ap.add_argument("--build", action="store_true",
                     help="build an optimised arcdnsd in BUILD_DIR first")
-    ap.add_argument("--build-dir", default="/tmp/arcdns-bench-build")
+    ap.add_argument("--build-dir", default="/tmp/dnsbench-arcdnsd-build")
     ap.add_argument("--no-edns", dest="edns", action="store_false",
                     help="send queries without EDNS (default: dnsperf -e)")
     ap.add_argument("--dnsperf-opts", default="-T 2 -c 2 -q 200",
@@ -952,7 +952,8 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
-    WORKDIR = tempfile.mkdtemp(prefix="arcdns-bench.")
+    # not "arcdns-*": other tools on a shared machine clean those up
+    WORKDIR = tempfile.mkdtemp(prefix="dnsbench.")
     subprocess.check_call([sys.executable, os.path.join(BENCH_DIR, "gen.py"),
                            WORKDIR], stdout=subprocess.DEVNULL)
     zonefile = os.path.join(WORKDIR, "bench.zone")
