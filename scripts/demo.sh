@@ -38,20 +38,24 @@ else
 	daemon="$build/src/arcdnsd"
 fi
 
-# The dig commands to try: "expected-rcode|what it shows|dig arguments".
-# They follow conf/demo.yaml and conf/svc.example.internal.zone; --smoke
-# (run by CI) checks that each one still gets the status shown here.
+# The dig commands to try, one a line:
+#   expected status|what it shows|dig arguments|pattern the output must match
+# They follow conf/demo.yaml and conf/svc.example.internal*.zone; --smoke
+# (run by .ci/run) checks the status and the pattern (grep -E) of each.
 demo_queries() {
 	cat <<'EOF'
-NOERROR|an A record, authoritative (flags: aa)|api.svc.example.internal
-NOERROR|the same over TCP|api.svc.example.internal +tcp
-NOERROR|the zone's SOA and NS|svc.example.internal SOA
-NOERROR|a name with no record of that type: NODATA, SOA in authority|api.svc.example.internal MX
-NXDOMAIN|a name that does not exist: NXDOMAIN, SOA in authority|nope.svc.example.internal
-REFUSED|a name outside our zones: REFUSED|www.example.com
-NOERROR|the view for 127.0.0.2 (split horizon)|-b 127.0.0.2 api.svc.example.internal
-NOERROR|who answered: CHAOS TXT id.server|id.server CH TXT
-NOERROR|the version: CHAOS TXT version.bind|version.bind CH TXT
+NOERROR|an A RRset, authoritative (flags: aa)|api.svc.example.internal|flags: qr aa rd;.* ANSWER: 2,
+NOERROR|the same over TCP|api.svc.example.internal +tcp|flags: qr aa rd;.* ANSWER: 2,
+NOERROR|the zone's SOA|svc.example.internal SOA|IN[[:space:]]+SOA[[:space:]]+ns1\.svc\.example\.internal\.
+NOERROR|a CNAME followed inside the zone|www.svc.example.internal|IN[[:space:]]+CNAME[[:space:]]+api\.svc
+NOERROR|a wildcard (*.apps)|anything.apps.svc.example.internal|^anything\.apps\.svc\.example\.internal\..*IN[[:space:]]+A[[:space:]]+10\.0\.1\.80
+NOERROR|a delegation: referral with NS and glue, no aa|host.east.svc.example.internal|flags: qr rd;.* ANSWER: 0, AUTHORITY: 2, ADDITIONAL: 2
+NOERROR|no record of that type (NODATA): SOA in authority|api.svc.example.internal MX|ANSWER: 0, AUTHORITY: 1,
+NXDOMAIN|a name that does not exist: SOA in authority|nope.svc.example.internal|ANSWER: 0, AUTHORITY: 1,
+REFUSED|a name outside our zones|www.example.com|
+NOERROR|the vpc-east view, for clients in 127.0.0.2 (split horizon)|-b 127.0.0.2 api.svc.example.internal|ANSWER: 1,
+NOERROR|who answered: CHAOS TXT id.server|id.server CH TXT|"arcdns-demo"
+NOERROR|the version: CHAOS TXT version.bind|version.bind CH TXT|"arcdns [0-9]
 EOF
 }
 
@@ -121,15 +125,16 @@ port=${addr##*:}
 
 if [ -n "$smoke" ]; then
 	failed=0
-	while IFS='|' read -r want what args; do
+	while IFS='|' read -r want what args pattern; do
 		# shellcheck disable=SC2086 # args is a list of dig arguments
 		out=$(dig @"$host" -p "$port" +time=2 +tries=1 $args 2>&1) || true
 		got=$(printf '%s\n' "$out" |
 			sed -n 's/.*opcode: QUERY, status: \([A-Z]*\),.*/\1/p' | head -n1)
-		if [ "$got" = "$want" ]; then
-			echo "ok   dig @$host -p $port $args  ($got)"
+		if [ "$got" = "$want" ] && { [ -z "$pattern" ] ||
+			printf '%s\n' "$out" | grep -Eq -- "$pattern"; }; then
+			echo "ok   dig @$host -p $port $args  ($what)"
 		else
-			echo "FAIL dig @$host -p $port $args  (want $want, got ${got:-no answer})"
+			echo "FAIL dig @$host -p $port $args  ($what: want $want${pattern:+ and /$pattern/}, got ${got:-no answer})"
 			printf '%s\n' "$out" | sed 's/^/     /'
 			failed=$((failed + 1))
 		fi
@@ -146,11 +151,11 @@ fi
 
 cat <<EOF
 
-arcdnsd is serving conf/demo.yaml on $host port $port (pid $pid).
+arcdnsd is serving ${config#"$src"/} on $host port $port (pid $pid).
 Try these in another terminal:
 
 EOF
-while IFS='|' read -r want what args; do
+while IFS='|' read -r want what args pattern; do
 	printf '  # %s\n  dig @%s -p %s %s\n\n' "$what" "$host" "$port" "$args"
 done < <(demo_queries)
 cat <<EOF
