@@ -25,6 +25,9 @@ struct frame {
 	struct ynode	**items;
 	size_t		n;
 	size_t		cap;
+	/* Mappings: open-addressing set of key indexes + 1 (0 = empty). */
+	size_t		*slots;
+	size_t		nslots;		/* a power of two, or 0 */
 };
 
 struct builder {
@@ -158,6 +161,65 @@ node_new(enum ynode_type type, const yaml_event_t *ev)
 	return n;
 }
 
+static size_t
+key_hash(const struct ynode *k)
+{
+	size_t h = 2166136261u;		/* FNV-1a */
+
+	for (size_t i = 0; i < k->len; i++)
+		h = (h ^ (unsigned char)k->str[i]) * 16777619u;
+	return h;
+}
+
+/* Slot of key k in f's set: where it is, or the empty slot for it. */
+static size_t *
+key_slot(const struct frame *f, const struct ynode *k)
+{
+	size_t mask = f->nslots - 1, i = key_hash(k) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		const struct ynode *o;
+
+		if (f->slots[i] == 0)
+			return &f->slots[i];
+		o = f->pairs[f->slots[i] - 1].key;
+		if (o->len == k->len && memcmp(o->str, k->str, k->len) == 0)
+			return &f->slots[i];
+	}
+}
+
+/*
+ * Record key number idx of a mapping; a key seen before is an error at
+ * the second one. A hash set keeps a huge mapping from taking quadratic
+ * time.
+ */
+static int
+add_key(struct builder *b, struct frame *f, size_t idx)
+{
+	const struct ynode *k = f->pairs[idx].key;
+	size_t *slot;
+
+	if (2 * (idx + 1) > f->nslots) {
+		free(f->slots);
+		f->nslots = f->nslots ? 2 * f->nslots : 16;
+		f->slots = xcalloc(f->nslots, sizeof(*f->slots));
+		for (size_t i = 0; i < idx; i++)
+			*key_slot(f, f->pairs[i].key) = i + 1;
+	}
+	slot = key_slot(f, k);
+	if (*slot != 0) {
+		const struct ynode *first = f->pairs[*slot - 1].key;
+		char *p = ytree_printable(k->str, 64);
+
+		failf(b, (size_t)k->line - 1, (size_t)k->column - 1,
+		    "duplicate key '%s' (first at line %d)", p, first->line);
+		free(p);
+		return ERR_PARSE;
+	}
+	*slot = idx + 1;
+	return 0;
+}
+
 /* Hang n (new) under the innermost open collection, or make it the root. */
 static int
 attach(struct builder *b, struct ynode *n)
@@ -197,20 +259,7 @@ attach(struct builder *b, struct ynode *n)
 		return failf(b, (size_t)n->line - 1, (size_t)n->column - 1,
 		    "mapping keys must be scalars, not a %s",
 		    ynode_type_name(n->type));
-	for (size_t i = 0; i + 1 < f->n; i++) {
-		const struct ynode *k = f->pairs[i].key;
-
-		if (k->len == n->len && memcmp(k->str, n->str, n->len) == 0) {
-			char *p = ytree_printable(n->str, 64);
-
-			failf(b, (size_t)n->line - 1, (size_t)n->column - 1,
-			    "duplicate key '%s' (first at line %d)", p,
-			    k->line);
-			free(p);
-			return ERR_PARSE;
-		}
-	}
-	return 0;
+	return add_key(b, f, f->n - 1);
 }
 
 static int
@@ -339,6 +388,8 @@ on_event(struct builder *b, const yaml_event_t *ev, bool *done)
 	case YAML_MAPPING_END_EVENT:
 		/* libyaml pairs start and end events: depth > 0 here. */
 		b->depth--;
+		free(b->stack[b->depth].slots);
+		b->stack[b->depth].slots = NULL;
 		return 0;
 	default:
 		return 0;
@@ -378,7 +429,9 @@ ytree_parse(const char *name, const char *text, size_t len,
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&parser);
-	/* The arrays of open frames are reachable from root: no leak. */
+	/* The arrays of open frames are reachable from root; the sets not. */
+	while (b.depth > 0)
+		free(b.stack[--b.depth].slots);
 	if (ret != 0) {
 		node_free(b.root);
 		*errmsg = b.err;

@@ -873,7 +873,7 @@ ParameterizedTest(size_t *i, conf_duration, table)
 		    dc->text);
 }
 
-/* --- reload ---------------------------------------------------------------- */
+/* --- reload ------------------------------------------------------------- */
 
 Test(conf_restart, restart_only_options)
 {
@@ -1091,6 +1091,31 @@ Test(yamltree, text_need_not_be_terminated)
 	cr_assert_eq(ytree_parse("y", text, 4, &t, &err), 0, "%s", err);
 	cr_expect_str_eq(ytree_root(t)->pairs[0].value->str, "b");
 	ytree_free(t);
+}
+
+Test(yamltree, huge_mapping_is_linear, .timeout = 20)
+{
+	/* 200000 keys: a quadratic duplicate check would take minutes. */
+	size_t nkeys = 200000, cap = nkeys * 24 + 64, off = 0;
+	char *text = xmalloc(cap), *err = NULL;
+	struct ytree *t = NULL;
+
+	for (size_t i = 0; i < nkeys; i++)
+		off += (size_t)snprintf(text + off, cap - off, "k%zu: %zu\n", i,
+		    i);
+	cr_assert_eq(ytree_parse("y", text, off, &t, &err), 0, "%s", err);
+	cr_expect_eq(ytree_root(t)->npairs, nkeys);
+	cr_expect_str_eq(ynode_get(ytree_root(t), "k199999")->str, "199999");
+	ytree_free(t);
+	t = NULL;
+
+	off += (size_t)snprintf(text + off, cap - off, "k7: again\n");
+	cr_expect_eq(ytree_parse("y", text, off, &t, &err), ERR_PARSE);
+	cr_assert_not_null(err);
+	cr_expect_str_eq(err, "y:200001:1: duplicate key 'k7' (first at line "
+	    "8)");
+	free(err);
+	free(text);
 }
 
 Test(yamltree, printable)

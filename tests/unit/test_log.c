@@ -74,7 +74,7 @@ ParameterizedTest(size_t *i, log, level_parse)
 		    c->in);
 }
 
-/* --- capturing stderr ------------------------------------------------------ */
+/* --- capturing stderr --------------------------------------------------- */
 
 static int capture_fd = -1;
 
