@@ -110,41 +110,10 @@ apply_log(const struct conf *conf)
 	    conf->server.log_level);
 }
 
-/* Options the running process cannot change: a restart applies them. */
-static int
-check_restart_only(const struct conf *old, const struct conf *new,
-    char **errmsg)
-{
-	const struct conf_server *a = &old->server, *b = &new->server;
-	bool same = a->nlisten == b->nlisten;
-
-	for (size_t i = 0; same && i < a->nlisten; i++)
-		same = a->listen[i].len == b->listen[i].len &&
-		    memcmp(&a->listen[i].ss, &b->listen[i].ss,
-		    a->listen[i].len) == 0;
-	if (!same) {
-		*errmsg = xstrdup("server.listen changed: restart arcdnsd "
-		    "to apply it");
-		return ERR_INVAL;
-	}
-	if (a->workers != b->workers || a->tcp_max_conn != b->tcp_max_conn ||
-	    a->tcp_idle_ms != b->tcp_idle_ms) {
-		*errmsg = xstrdup("server.workers or a tcp limit changed: "
-		    "restart arcdnsd to apply it");
-		return ERR_INVAL;
-	}
-	if ((a->user == NULL) != (b->user == NULL) ||
-	    (a->user != NULL && strcmp(a->user, b->user) != 0)) {
-		*errmsg = xstrdup("server.user changed: restart arcdnsd to "
-		    "apply it");
-		return ERR_INVAL;
-	}
-	return 0;
-}
-
 int
 runtime_reload(struct runtime *rt, char **errmsg)
 {
+	const char *changed;
 	struct loaded l;
 	struct table *table;
 	int ret;
@@ -152,10 +121,12 @@ runtime_reload(struct runtime *rt, char **errmsg)
 	ret = runtime_load(rt->conf_path, &l, errmsg);
 	if (ret != 0)
 		return ret;
-	ret = check_restart_only(rt->cur.conf, l.conf, errmsg);
-	if (ret != 0) {
+	changed = conf_restart_diff(rt->cur.conf, l.conf);
+	if (changed != NULL) {
+		*errmsg = xstrfmt("%s changed: restart arcdnsd to apply it",
+		    changed);
 		runtime_unload(&l);
-		return ret;
+		return ERR_INVAL;
 	}
 	table = l.table;
 	l.table = NULL;
