@@ -69,7 +69,15 @@ def check_mode(t, d, good_zone, bad_zone):
     code, out, err = run_check(d.conf)
     t.is_(code, 1, "-t with a broken zone file: exit 1", out + err)
     t.like(err, r"example\.test\.zone:20: ", "-t names the zone file and the bad line (20)")
+    # the same mistake on the last line of the file
+    last = good_zone.count("\n") + 1
+    d.write(ZONE, good_zone + "a..b\t300\tIN\tA\t192.0.2.1\n")   # empty label
+    code, out, err = run_check(d.conf)
+    t.is_(code, 1, "-t with a bad last record: exit 1", out + err)
+    t.like(err, r"example\.test\.zone:%d: " % last, "-t names the last line (%d)" % last)
+    hup(t, d, "bad last record", False)
     d.write(ZONE, good_zone)
+    hup(t, d, "good zone again", True)
 
 
 def reloads(t):
