@@ -1478,6 +1478,21 @@ Test(answer, child_zone_wins_over_the_parent_delegation)
 	    "hostmaster.example.test. 7 3600 900 604800 60");
 }
 
+/*
+ * DS lives on the parent side of a cut. A server with both zones answers
+ * it from the parent (RFC 4035 3.1.4.1; BIND, NSD and Knot all do), not
+ * with NODATA from the child apex.
+ */
+Test(answer, ds_for_a_child_apex_comes_from_the_parent)
+{
+	struct msg *m = ask("child.example.test.", T_DS);
+
+	expect_head(m, 0, true, false);
+	SEC(m, AN, "child.example.test. 3600 IN DS 54321 13 2 "
+	    "FEDCBA9876543210FEDCBA9876543210FEDCBA9876543210FEDCBA9876543210");
+	EMPTY(m, NS);
+}
+
 Test(answer, delegation_to_a_zone_not_in_the_view_is_a_referral)
 {
 	struct world w;
@@ -1494,6 +1509,10 @@ Test(answer, delegation_to_a_zone_not_in_the_view_is_a_referral)
 	expect_head(m, 0, false, false);
 	SEC(m, NS, "child.example.test. 3600 IN NS ns1.child.example.test.");
 	SEC(m, AR, "ns1.child.example.test. 3600 IN A 192.0.2.99");
+	/* Here the parent answers the DS itself. */
+	m = ask_in(w.t, "child.example.test.", T_DS, &o);
+	expect_head(m, 0, true, false);
+	cr_expect_eq(m->n[AN], 1);
 	world_free(&w);
 }
 
