@@ -311,7 +311,11 @@ class Server:
 
     def cpu_seconds(self):
         """utime+stime (+ reaped children) of the process tree, seconds."""
-        ticks = 0
+        return sum(self.cpu_split())
+
+    def cpu_split(self):
+        """(user, system) seconds of the process tree."""
+        user = system = 0
         for pid in descendants(self.proc.pid):
             try:
                 with open("/proc/%d/stat" % pid) as f:
@@ -320,8 +324,9 @@ class Server:
                 continue
             fields = st[st.rindex(")") + 2:].split()
             # fields[0] is field 3 (state); utime=14 stime=15 cutime=16 cstime=17
-            ticks += sum(int(x) for x in fields[11:15])
-        return ticks / CLK_TCK
+            user += int(fields[11]) + int(fields[13])
+            system += int(fields[12]) + int(fields[14])
+        return (user / CLK_TCK, system / CLK_TCK)
 
 
 class Arcdnsd(Server):
@@ -674,10 +679,11 @@ def measure(srv, qfile, args, rate, scpu, ccpu, expect_map):
         wait_quiet(args)
         vfile = os.path.join(WORKDIR, "dnsperf-v.out") if rate else None
         s0, c0 = cpu_ticks(int(scpu or 0)), cpu_ticks(int(ccpu or 1))
-        t0, k0 = time.monotonic(), srv.cpu_seconds()
+        t0, u0 = time.monotonic(), srv.cpu_split()
         r = dnsperf(srv.port, qfile, args.duration, args.dnsperf_opts,
                     rate=rate, verbose_to=vfile, cpu=ccpu)
-        k1, t1 = srv.cpu_seconds(), time.monotonic()
+        u1, t1 = srv.cpu_split(), time.monotonic()
+        k0, k1 = sum(u0), sum(u1)
         s1, c1 = cpu_ticks(int(scpu or 0)), cpu_ticks(int(ccpu or 1))
         if vfile:
             r.update(parse_verbose(vfile, expect_map))
@@ -687,6 +693,7 @@ def measure(srv, qfile, args, rate, scpu, ccpu, expect_map):
         r["attempt"] = attempt + 1
         r["cpu_s"] = k1 - k0
         r["cpu_us"] = 1e6 * (k1 - k0) / n if n else None
+        r["usr_us"] = 1e6 * (u1[0] - u0[0]) / n if n else None
         r["cpu_util"] = 100.0 * (k1 - k0) / wall
         # softirq/irq time on the server's CPU (mostly loopback delivery of
         # the responses, done when the server sends): not in the task's
@@ -739,6 +746,8 @@ def summarise(results, servers):
         s[name] = {
             "qps": med(get("qps", "max")),
             "qps_all": get("qps", "max"),
+            "noise_max": get("noise", "max"),
+            "noise_fixed": get("noise", "fixed"),
             "lat_avg_max": med(get("lat_avg", "max")),
             "rate_qps": med(get("qps", "fixed")),
             "lat_avg": med(get("lat_avg", "fixed")),
@@ -749,6 +758,7 @@ def summarise(results, servers):
             "cpu_us_all": get("cpu_us", "fixed"),
             "cpu_util": med(get("cpu_util", "fixed")),
             "sirq_us": med(get("sirq_us", "fixed")),
+            "usr_us": med(get("usr_us", "fixed")),
             "cpu0_other": med(get("cpu0_other", "fixed")),
             "cpu1_other": med(get("cpu1_other", "fixed")),
             "cpu_util_max": med(get("cpu_util", "max")),
@@ -761,6 +771,7 @@ def summarise(results, servers):
 
 
 def print_report(summary, args, meta):
+    noise = args.max_noise
     print()
     print("=" * 78)
     print("arcdns bench: %s" % meta["date"])
@@ -775,12 +786,13 @@ def print_report(summary, args, meta):
     print("  server on CPU %s, dnsperf on CPU %s; figures are medians of the rounds"
           % (meta["server_cpu"], meta["client_cpu"]))
     print()
-    cols = ("%-8s %9s %5s %7s | %8s %7s %6s %7s %8s %6s %5s | %5s %5s")
+    cols = ("%-8s %9s %5s %7s | %8s %7s %6s %7s %8s %6s %6s %5s | %5s %5s")
     hdr = cols % ("", "max QPS", "CPU%", "avg lat", "at rate", "avg lat",
-                  "p50", "p99", "CPU-us/q", "+sirq", "CPU%", "noise", "noise")
+                  "p50", "p99", "CPU-us/q", "(usr)", "+sirq", "CPU%",
+                  "noise", "noise")
     print(hdr)
     print(cols % ("server", "", "", "(us)", "(qps)", "(us)", "(us)", "(us)",
-                  "", "us/q", "", "cpu0%", "cpu1%"))
+                  "", "", "us/q", "", "cpu0%", "cpu1%"))
     print("-" * len(hdr))
     us = lambda x: None if x is None else x * 1e6
     for name, v in summary.items():
@@ -789,15 +801,19 @@ def print_report(summary, args, meta):
             fmt(us(v["lat_avg_max"]), ".0f"),
             fmt(v["rate_qps"], ",.0f"), fmt(us(v["lat_avg"]), ".0f"),
             fmt(us(v["p50"]), ".0f"), fmt(us(v["p99"]), ".0f"),
-            fmt(v["cpu_us"], ".3f"), fmt(v["sirq_us"], ".3f"),
+            fmt(v["cpu_us"], ".3f"), fmt(v["usr_us"], ".3f"),
+            fmt(v["sirq_us"], ".3f"),
             fmt(v["cpu_util"], ".0f"),
             fmt(v["cpu0_other"], ".1f"), fmt(v["cpu1_other"], ".1f")))
     print()
     print("per round:  max QPS  /  CPU-us per query")
     for name, v in summary.items():
         print("  %-8s %s  /  %s" % (
-            name, "  ".join(fmt(x, ",.0f") for x in v["qps_all"]),
-            "  ".join(fmt(x, ".3f") for x in v["cpu_us_all"])))
+            name, "  ".join(fmt(x, ",.0f") + ("*" if n > noise else " ")
+                            for x, n in zip(v["qps_all"], v["noise_max"])),
+            "  ".join(fmt(x, ".3f") + ("*" if n > noise else " ")
+                      for x, n in zip(v["cpu_us_all"], v["noise_fixed"]))))
+    print("  (* = other load above --max-noise during that run)")
     print()
     print("response codes (last max-QPS run) and lost queries (all runs):")
     for name, v in summary.items():
