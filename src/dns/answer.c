@@ -128,7 +128,7 @@ answer_query(const struct table *t, const uint8_t *pkt, size_t len,
 	if (verdict == WIRE_ERROR)
 		return finish(info, &q, q.rcode, answer_empty(pkt, &q, q.rcode,
 		    q.has_question && q.qdcount == 1 && q.rcode != WIRE_FORMERR,
-		    false, 0, out, outsize));
+		    q.edns && q.rcode != WIRE_FORMERR, payload, out, outsize));
 	if (q.edns && q.edns_version != 0)
 		return finish(info, &q, WIRE_BADVERS, answer_empty(pkt, &q,
 		    WIRE_BADVERS, true, true, payload, out, outsize));

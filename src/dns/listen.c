@@ -388,26 +388,61 @@ tcp_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	tcp_close(c);
 }
 
-/* A free connection slot; at the cap, the one idle the longest. */
+/*
+ * Before a connection is shed, answer what it has already sent (RFC 7766
+ * 6.2.3: a connection with a query in flight is not idle) and empty its
+ * receive queue, so that close() sends a FIN after the answers rather than
+ * a reset. True when it may be closed now.
+ */
+static bool
+tcp_drain(struct tcpconn *c)
+{
+	for (int i = 0; i < 4 && c->in_use; i++) {
+		ssize_t n = recv(c->fd, c->in + c->inlen,
+		    sizeof(c->in) - c->inlen, MSG_DONTWAIT);
+
+		if (n <= 0)
+			break;
+		c->inlen += (size_t)n;
+		tcp_process(c);
+	}
+	return !c->in_use || c->outlen == 0;
+}
+
+#define SHED_TRIES 4
+
+/*
+ * A free connection slot. At the cap, the connection idle the longest is
+ * closed for the new one, once what it sent is answered; a connection
+ * still writing an answer is never cut. NULL when none can go.
+ */
 static struct tcpconn *
 tcp_slot(struct dns_worker *w)
 {
-	struct tcpconn *c = w->free_conns, *oldest = NULL;
+	struct tcpconn *c;
 
-	if (c != NULL) {
-		w->free_conns = c->next_free;
-		return c;
+	for (int tries = 0; w->free_conns == NULL && tries < SHED_TRIES;
+	    tries++) {
+		struct tcpconn *oldest = NULL;
+
+		for (size_t i = 0; i < w->nconns; i++) {
+			c = &w->conns[i];
+			if (c->in_use && c->outlen == 0 && (oldest == NULL ||
+			    c->last_active < oldest->last_active))
+				oldest = c;
+		}
+		if (oldest == NULL)
+			break;
+		if (!tcp_drain(oldest))
+			continue;	/* busy writing: try the next one */
+		if (oldest->in_use) {
+			STAT_INC(w, tcp_shed);
+			tcp_close(oldest);
+		}
 	}
-	for (size_t i = 0; i < w->nconns; i++)
-		if (oldest == NULL ||
-		    w->conns[i].last_active < oldest->last_active)
-			oldest = &w->conns[i];
-	if (oldest == NULL)
-		return NULL;
-	STAT_INC(w, tcp_shed);
-	tcp_close(oldest);
 	c = w->free_conns;
-	w->free_conns = c->next_free;
+	if (c != NULL)
+		w->free_conns = c->next_free;
 	return c;
 }
 

@@ -725,6 +725,51 @@ compile_zone(struct build *b, struct ans *a, struct tview *tv,
 	return ret;
 }
 
+/*
+ * DS belongs to the parent side of a zone cut (RFC 4035 3.1.4.1): when a
+ * view serves both sides, the child's apex answers DS from the parent.
+ * compile_node() left room for one more type at every node.
+ */
+static int
+parent_side_ds(struct build *b, struct ans *a, struct tview *tv,
+    struct zone *const *vz, size_t nvz)
+{
+	for (size_t i = 0; i < nvz; i++) {
+		const struct zone *parent = vz[i];
+
+		for (size_t j = 0; j < parent->nnodes; j++) {
+			const struct zone_node *n = parent->nodes[j];
+			const struct zone_rrset *ds = zone_node_rrset(n, T_DS);
+			struct tnode *child;
+			const struct tmpl *tp;
+			uint16_t k;
+
+			if (!(n->flags & ZONE_NODE_DELEG) ||
+			    (n->flags & ZONE_NODE_OCCLUDED))
+				continue;
+			child = namemap_get(tv->names, n->name, n->namelen);
+			if (child == NULL || child->referral != NULL)
+				continue;	/* no child zone here */
+			ans_init(a);
+			if (ds != NULL)
+				add_set(a, SEC_AN, n->name, ds);
+			else
+				add_soa(a, parent);
+			tp = make_tmpl(b->t, b->e, a, n->name, C_IN, b->errmsg);
+			if (tp == NULL)
+				return ERR_INVAL;
+			for (k = 0; k < child->ntypes &&
+			    child->types[k].type != T_DS; k++)
+				;
+			child->types[k].type = T_DS;
+			child->types[k].t = tp;
+			if (k == child->ntypes)
+				child->ntypes++;
+		}
+	}
+	return 0;
+}
+
 /* --- CHAOS ------------------------------------------------------------------ */
 
 static int
@@ -789,6 +834,9 @@ table_build(const struct conf *conf, struct zone *const *zones,
 		t->views[v].names = namemap_new(names);
 		for (size_t i = 0; i < cv->nzones && ret == 0; i++)
 			ret = compile_zone(&b, a, &t->views[v], vz[i], vz,
+			    cv->nzones);
+		if (ret == 0)
+			ret = parent_side_ds(&b, a, &t->views[v], vz,
 			    cv->nzones);
 		free(vz);
 	}

@@ -75,13 +75,18 @@ parse_question(const uint8_t *pkt, size_t len, struct wire_query *q)
 	return true;
 }
 
-/* The additional section: find the OPT record, if any. */
+/*
+ * Step over the answer and authority sections (NOTIFY and UPDATE carry
+ * records there), then find the OPT record in the additional section.
+ */
 static bool
 parse_additional(const uint8_t *pkt, size_t len, struct wire_query *q)
 {
 	size_t off = q->question_end;
+	uint32_t skip = (uint32_t)q->ancount + q->nscount;
+	uint32_t total = skip + q->arcount;
 
-	for (uint16_t i = 0; i < q->arcount; i++) {
+	for (uint32_t i = 0; i < total; i++) {
 		size_t start = off;
 		uint16_t type, rdlen;
 
@@ -92,7 +97,7 @@ parse_additional(const uint8_t *pkt, size_t len, struct wire_query *q)
 		rdlen = wire_get16(pkt + off + 8);
 		if (off + 10 + rdlen > len)
 			return false;
-		if (type == TYPE_OPT) {
+		if (i >= skip && type == TYPE_OPT) {
 			/* One OPT, owned by the root (RFC 6891 6.1.1). */
 			if (q->edns || pkt[start] != 0)
 				return false;
@@ -129,6 +134,9 @@ wire_parse_query(const uint8_t *pkt, size_t len, struct wire_query *q)
 	if (q->qdcount == 1 && !parse_question(pkt, len, q))
 		return formerr(q);
 	if (q->opcode != 0) {
+		/* Keep the OPT of a well-formed message (RFC 6891 7). */
+		if (q->has_question && !parse_additional(pkt, len, q))
+			q->edns = false;
 		q->rcode = WIRE_NOTIMP;
 		return WIRE_ERROR;
 	}

@@ -250,6 +250,10 @@ add_ldns_rr(struct zone *z, const ldns_rr *rr, int line, char **errmsg)
 	size_t rdlen = 0;
 	const ldns_rdf *owner = ldns_rr_owner(rr);
 
+	if (ldns_rr_get_type(rr) == 0) {
+		*errmsg = xstrfmt("%s:%d: unknown record type", z->file, line);
+		return ERR_PARSE;
+	}
 	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
 		*errmsg = xstrfmt("%s:%d: only class IN is supported", z->file,
 		    line);
@@ -269,6 +273,46 @@ add_ldns_rr(struct zone *z, const ldns_rr *rr, int line, char **errmsg)
 	}
 	return zone_add_rr(z, ldns_rdf_data(owner), (uint16_t)ldns_rr_get_type(rr),
 	    ldns_rr_ttl(rr), rdata, (uint16_t)rdlen, line, errmsg);
+}
+
+/*
+ * ldns takes a record whose "(" is never closed at the end of the file as
+ * complete: find that here. Returns the line of the unclosed "(", or 0.
+ */
+static int
+unclosed_paren(FILE *fp)
+{
+	bool quoted = false, comment = false, escaped = false;
+	int depth = 0, line = 1, open_line = 0, c;
+
+	while ((c = getc(fp)) != EOF) {
+		if (c == '\n') {
+			line++;
+			comment = false;
+			escaped = false;
+			continue;
+		}
+		if (comment)
+			continue;
+		if (escaped) {
+			escaped = false;
+			continue;
+		}
+		if (c == '\\')
+			escaped = true;
+		else if (c == '"')
+			quoted = !quoted;
+		else if (quoted)
+			continue;
+		else if (c == ';')
+			comment = true;
+		else if (c == '(' && depth++ == 0)
+			open_line = line;
+		else if (c == ')' && depth > 0)
+			depth--;
+	}
+	rewind(fp);
+	return depth > 0 ? open_line : 0;
 }
 
 int
@@ -291,6 +335,12 @@ zone_load(const char *file, const char *origin, struct zone **out,
 		*errmsg = xstrfmt("%s: invalid origin '%s'", file, origin);
 		goto out;
 	}
+	line = unclosed_paren(fp);
+	if (line != 0) {
+		*errmsg = xstrfmt("%s:%d: '(' is never closed", file, line);
+		goto out;
+	}
+	line = 1;
 	prev = ldns_rdf_clone(ldorigin);
 	z = zone_new(ldns_rdf_data(ldorigin), file);
 	for (;;) {
@@ -310,14 +360,19 @@ zone_load(const char *file, const char *origin, struct zone **out,
 			continue;
 		}
 		ldns_rr_free(rr);
+		if (ferror(fp)) {
+			/* A directory opens, then every read fails. */
+			ret = ERR_IO;
+			*errmsg = xstrfmt("%s: cannot read: %s", file,
+			    strerror(errno != 0 ? errno : EIO));
+			goto out;
+		}
 		if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
 		    s == LDNS_STATUS_SYNTAX_ORIGIN) {
 			if (feof(fp))
 				break;
 			continue;
 		}
-		if (feof(fp) && s == LDNS_STATUS_SYNTAX_ERR)
-			break;		/* trailing blank text */
 		/* As above: the line ldns stopped on, not the next one. */
 		*errmsg = xstrfmt("%s:%d: %s", file,
 		    line > before ? line - 1 : line,
