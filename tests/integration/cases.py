@@ -132,6 +132,16 @@ def negative(t, d, via, tag):
     check_reply(t, q("deep.example.test", "NS"), "%s deep zone apex NS" % tag,
                 answer=[("deep.example.test", "NS", "ns1.example.test.")],
                 answer_ttl={"NS": 600})
+    # a delegated child that we serve too: the child answers, except DS
+    check_reply(t, q("www.served.example.test", "A"), "%s served child: www from the child"
+                % tag, answer=[("www.served.example.test", "A", "192.0.2.210")])
+    check_reply(t, q("served.example.test", "NS"), "%s served child: apex NS from the child"
+                % tag, answer=[("served.example.test", "NS", "ns1.example.test.")],
+                answer_ttl={"NS": 600})
+    check_reply(t, q("nope.served.example.test", "A"), "%s served child: NXDOMAIN" % tag,
+                status="NXDOMAIN", answer=[], soa=("served.example.test", 60))
+    check_reply(t, q("served.example.test", "DS"), "%s served child: DS NODATA from the parent"
+                % tag, answer=[], soa=(ZONE, NEG_TTL))
     check_reply(t, q("nope.deep.example.test", "A"), "%s deep zone NXDOMAIN" % tag,
                 status="NXDOMAIN", answer=[], soa=("deep.example.test", 120))
 

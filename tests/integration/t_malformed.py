@@ -159,6 +159,9 @@ def flags_and_opcodes(t, d):
         t.ok(m is not None and m.rcode == 4 and m.opcode == op and m.id == 0x4000 + op and m.qr,
              "opcode %d: NOTIMP, opcode and ID echoed" % op, m or err or data)
         d.check_alive("opcode %d" % op)
+    m = d.query("www.example.test", "A", opcode=5, qid=0x4100, edns=1232)
+    t.ok(m is not None and m.rcode == 4 and m.nopt == 1,
+         "opcode UPDATE with EDNS: NOTIMP with an OPT (RFC 6891 7)", m)
     # zone transfers are not served over UDP
     for qtype in ("AXFR", "IXFR"):
         data, m, err = reply_of(d, build_query("example.test", qtype))
