@@ -498,6 +498,12 @@ ParameterizedTest(size_t *i, zone_errors, files)
 		"@ IN SOA ns1 hostmaster 1 3600 900 604800 300\n" \
 		"@ IN NS ns1\n"			/* lines 1-4 */
 
+#define L10	"bbbbbbbbbb"
+#define L49	L10 L10 L10 L10 "bbbbbbbbb"
+#define L60	L10 L10 L10 L10 L10 L10
+#define L63	L60 "aaa"
+#define ANY_ERR	1	/* any negative code */
+
 struct text_case {
 	const char	*text;
 	int		 code;
@@ -516,6 +522,15 @@ static const struct text_case text_cases[] = {
 	{HEAD "ns1 IN A 192.0.2.1\nb..c IN A 192.0.2.1", ERR_PARSE, 6, NULL},
 	/* A "(" never closed before the end of the file. */
 	{HEAD "www IN A 192.0.2.1 (\n", ERR_PARSE, 5, NULL},
+	/* Relative names joined to the origin past 255 bytes: ldns does not
+	 * check, and the loader must (a 256+ byte name overflows every
+	 * DNAME_MAXLEN buffer downstream). 3 x 64 + 50 + 14 = 256 bytes. */
+	{HEAD L63 "." L63 "." L63 "." L49 " IN A 192.0.2.9\n", ANY_ERR, 5,
+	    NULL},
+	{HEAD "www IN CNAME " L63 "." L63 "." L63 "." L60 "\n", ANY_ERR, 5,
+	    NULL},
+	{HEAD "@ IN MX 10 " L63 "." L63 "." L63 "." L60 "\n", ANY_ERR, 5,
+	    NULL},
 	/* The same errors before other records are reported today. */
 	{HEAD "a..b IN A 192.0.2.1\nns1 IN A 192.0.2.1\n", ERR_PARSE, 5,
 	    NULL},
@@ -563,8 +578,12 @@ ParameterizedTest(size_t *i, zone_errors, text, .init = tmp_setup,
 	char *want = xstrfmt("%s:%d: %s", path, c->line,
 	    c->msg != NULL ? c->msg : "");
 
-	cr_expect_eq(ret, c->code, "case %zu: got %d (%s), want %d\n%s", *i,
-	    ret, err != NULL ? err : "loaded", c->code, c->text);
+	if (c->code == ANY_ERR)
+		cr_expect_lt(ret, 0, "case %zu: got %d (%s)\n%s", *i, ret,
+		    err != NULL ? err : "loaded", c->text);
+	else
+		cr_expect_eq(ret, c->code, "case %zu: got %d (%s), want %d\n%s",
+		    *i, ret, err != NULL ? err : "loaded", c->code, c->text);
 	cr_expect_null(z, "case %zu loaded", *i);
 	if (ret != 0 && err != NULL) {
 		if (c->msg == NULL)
