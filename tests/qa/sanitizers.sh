@@ -33,6 +33,20 @@ rc=0
 BUILD_DIR="$build" "$src/scripts/test.sh" --enable-sanitizers "$@" || rc=$?
 
 shopt -s nullglob
+
+# Criterion's TAP output drops what a crashed test worker wrote to stderr,
+# so a UBSan report there shows only as "assertions: 0". Run each failed
+# unit test binary again with Criterion's plain output, for the reports.
+for trs in "$build"/tests/unit/*.trs; do
+	grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$trs" || continue
+	bin=${trs%.trs}
+	[ -x "$bin" ] || continue
+	echo "sanitizers: ${bin#"$build"/} failed; sanitizer reports from a plain rerun:" >&2
+	(cd "$build" && env -u CRITERION_OUTPUTS "$bin" 2>&1) |
+		grep -E -A12 'runtime error|ERROR: (Address|Leak)Sanitizer' |
+		head -n 80 >&2 || true
+done
+
 files=("$reports"/*)
 if [ "${#files[@]}" -ne 0 ]; then
 	echo "sanitizers: ${#files[@]} sanitizer report(s) in $reports:" >&2
