@@ -7,6 +7,7 @@
 
 #define CLASS_IN	1
 #define CLASS_CH	3
+#define CLASS_ANY	255
 #define TYPE_OPT	41
 #define TYPE_TKEY	249
 #define TYPE_TSIG	250
@@ -150,7 +151,8 @@ answer_query(const struct table *t, const uint8_t *pkt, size_t len,
 	default:
 		break;
 	}
-	if (q.qclass == CLASS_IN) {
+	/* QCLASS * (RFC 1035 3.2.5) matches our one class, IN. */
+	if (q.qclass == CLASS_IN || q.qclass == CLASS_ANY) {
 		view = table_view(t, client);
 		tp = view < 0 ? NULL : table_lookup(t, view, q.lname,
 		    q.qname_len, q.qtype);

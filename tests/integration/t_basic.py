@@ -70,6 +70,13 @@ def raw_checks(t, d):
     t.ok(m is not None and m.rcode in (5, 3, 4) and not m.answer,
          "raw: CH A for a zone name: no IN data (REFUSED/NXDOMAIN/NOTIMP)", m)
 
+    # QCLASS * (RFC 1035 3.2.5) matches IN data; the records say IN
+    m = d.query("www.example.test", "A", qclass=255)
+    t.ok(m is not None and m.rcode == 0 and m.question == [("www.example.test.", 1, 255)]
+         and sorted((rr.rclass, rr.rdata.hex()) for rr in m.answer)
+         == [(1, "c000020a"), (1, "c000020b")],
+         "raw: class ANY query answered from IN data", m)
+
 
 def labels_query(d, labels, qtype=1):
     """A query whose name is the given raw labels (bytes) below example.test."""
