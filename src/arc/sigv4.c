@@ -1,0 +1,1 @@
+#include "arc/sigv4.h"

@@ -1,0 +1,3 @@
+#ifndef SIM_CLUSTER_H
+#define SIM_CLUSTER_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef SIM_SERVER_H
+#define SIM_SERVER_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef SIM_SIMCONF_H
+#define SIM_SIMCONF_H
+#endif

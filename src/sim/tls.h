@@ -1,0 +1,3 @@
+#ifndef SIM_TLS_H
+#define SIM_TLS_H
+#endif
