@@ -136,17 +136,66 @@ fail(char **errmsg, const struct zone *z, int line, const char *fmt, ...)
 	return ERR_INVAL;
 }
 
+/* A well-formed uncompressed name within avail bytes; its length. */
+static bool
+name_ok(const uint8_t *p, size_t avail, size_t *len)
+{
+	size_t off = 0;
+
+	while (off < avail && off < DNAME_MAXLEN) {
+		uint8_t l = p[off];
+
+		if (l > DNAME_MAXLABEL)
+			return false;
+		off += (size_t)l + 1;
+		if (l == 0) {
+			*len = off;
+			return off <= avail;
+		}
+	}
+	return false;
+}
+
+/* The names inside rdata that the answer tables will read. */
+static bool
+rdata_ok(uint16_t type, const uint8_t *rd, size_t rdlen)
+{
+	size_t l1, l2;
+
+	switch (type) {
+	case TYPE_NS:
+	case TYPE_CNAME:
+	case 12:	/* PTR */
+		return name_ok(rd, rdlen, &l1) && l1 == rdlen;
+	case 15:	/* MX */
+		return rdlen > 2 && name_ok(rd + 2, rdlen - 2, &l1) &&
+		    l1 + 2 == rdlen;
+	case 33:	/* SRV */
+		return rdlen > 6 && name_ok(rd + 6, rdlen - 6, &l1) &&
+		    l1 + 6 == rdlen;
+	case TYPE_SOA:
+		/* The fixed fields are zone_finish()'s to check. */
+		return name_ok(rd, rdlen, &l1) &&
+		    name_ok(rd + l1, rdlen - l1, &l2);
+	default:
+		return true;
+	}
+}
+
 int
 zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
     uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, int line,
     char **errmsg)
 {
 	uint8_t name[DNAME_MAXLEN];
-	size_t len = dname_len(owner);
+	size_t len;
 	char text[DNAME_MAXLEN * 4 + 1];
 	struct zone_node *n;
 	struct zone_rrset *set = NULL;
 
+	if (!name_ok(owner, DNAME_MAXLEN, &len))
+		return fail(errmsg, z, line, "owner name longer than %d bytes",
+		    DNAME_MAXLEN);
 	dname_lower(name, owner, len);
 	dname_to_str(name, text, sizeof(text));
 	if (!dname_is_subdomain(name, z->origin))
@@ -155,12 +204,7 @@ zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
 	for (size_t i = 0; i < n->nsets; i++)
 		if (n->sets[i].type == type)
 			set = &n->sets[i];
-	if (set == NULL) {
-		n->sets = xrealloc(n->sets, n->nsets + 1, sizeof(*n->sets));
-		set = &n->sets[n->nsets++];
-		*set = (struct zone_rrset){.type = type, .ttl = ttl,
-		    .line = line};
-	} else {
+	if (set != NULL) {
 		if (type == TYPE_CNAME)
 			return fail(errmsg, z, line,
 			    "%s has more than one CNAME record", text);
@@ -171,11 +215,20 @@ zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
 			if (set->rd[i].len == rdlen &&
 			    memcmp(set->rd[i].data, rdata, rdlen) == 0)
 				return 0;	/* duplicate record: one copy */
-		if (ttl < set->ttl)
-			set->ttl = ttl;
+		if (set->count == UINT16_MAX)
+			return fail(errmsg, z, line, "%s: too many records",
+			    text);
 	}
-	if (set->count == UINT16_MAX)
-		return fail(errmsg, z, line, "%s: too many records", text);
+	if (!rdata_ok(type, rdata, rdlen))
+		return fail(errmsg, z, line, "%s: a name in the record data is "
+		    "malformed or longer than %d bytes", text, DNAME_MAXLEN);
+	if (set == NULL) {
+		n->sets = xrealloc(n->sets, n->nsets + 1, sizeof(*n->sets));
+		set = &n->sets[n->nsets++];
+		*set = (struct zone_rrset){.type = type, .ttl = ttl,
+		    .line = line};
+	} else if (ttl < set->ttl)
+		set->ttl = ttl;
 	set->rd = xrealloc(set->rd, set->count + 1u, sizeof(*set->rd));
 	set->rd[set->count].len = rdlen;
 	set->rd[set->count].data = xmalloc(rdlen);
@@ -259,9 +312,22 @@ add_ldns_rr(struct zone *z, const ldns_rr *rr, int line, char **errmsg)
 		    line);
 		return ERR_INVAL;
 	}
+	/* ldns joins relative names to $ORIGIN without the 255-byte check. */
+	if (ldns_rdf_size(owner) > DNAME_MAXLEN) {
+		*errmsg = xstrfmt("%s:%d: owner name longer than %d bytes",
+		    z->file, line, DNAME_MAXLEN);
+		return ERR_PARSE;
+	}
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
 		const ldns_rdf *f = ldns_rr_rdf(rr, i);
 		size_t sz = ldns_rdf_size(f);
+
+		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME &&
+		    sz > DNAME_MAXLEN) {
+			*errmsg = xstrfmt("%s:%d: name longer than %d bytes",
+			    z->file, line, DNAME_MAXLEN);
+			return ERR_PARSE;
+		}
 
 		if (rdlen + sz > sizeof(rdata)) {
 			*errmsg = xstrfmt("%s:%d: record data too long",
