@@ -1176,7 +1176,6 @@ static const struct special specials[] = {
 	{T_MAILA, C_IN, false, 4},
 	{T_MAILB, C_IN, false, 4},
 	{T_A, C_HS, false, 5},
-	{T_A, C_ANY, false, 5},
 };
 #define NSPECIAL	(sizeof(specials) / sizeof(specials[0]))
 
@@ -1200,6 +1199,22 @@ ParameterizedTest(size_t *i, answer, special_types_and_classes)
 	EMPTY(m, AN);
 	EMPTY(m, NS);
 	EMPTY(m, AR);
+}
+
+/* QCLASS * (RFC 1035 3.2.5) matches the IN data; the records say IN. */
+Test(answer, class_any_is_answered_from_in_data)
+{
+	const struct qopt any = {.qclass = C_ANY};
+	struct msg *m = ask_o("www.example.test.", T_A, &any);
+
+	expect_head(m, 0, true, false);
+	cr_expect_eq(m->qclass, C_ANY);
+	SEC(m, AN, "www.example.test. 300 IN A 192.0.2.10",
+	    "www.example.test. 300 IN A 192.0.2.11");
+	m = ask_o("nothere.example.test.", T_A, &any);
+	expect_head(m, 3, true, false);
+	SEC(m, NS, SOA_LINE);
+	expect_head(ask_o("www.example.com.", T_A, &any), 5, false, false);
 }
 
 /* --- CHAOS ------------------------------------------------------------------------------------- */
