@@ -35,7 +35,8 @@ static void
 raw(struct pkt *p, const void *data, size_t n)
 {
 	cr_assert_leq(p->len + n, sizeof(p->b));
-	memcpy(p->b + p->len, data, n);
+	if (n > 0)		/* memcpy(dst, NULL, 0) is undefined */
+		memcpy(p->b + p->len, data, n);
 	p->len += n;
 }
 
