@@ -93,7 +93,7 @@ name_key(const struct ynode *map, const char *key)
 	abort();	/* callers checked with ynode_get() */
 }
 
-/* --- scalar values ------------------------------------------------------ */
+/* --- scalar values ----------------------------------------------------- */
 
 static int
 get_scalar(struct parser *p, const struct ynode *key, const struct ynode *v)
@@ -219,7 +219,7 @@ check_name(struct parser *p, const struct ynode *key, const struct ynode *v,
 	return 0;
 }
 
-/* --- sections ------------------------------------------------------------ */
+/* --- sections ---------------------------------------------------------- */
 
 struct keydef {
 	const char	*name;
@@ -273,7 +273,7 @@ check_name_list(struct parser *p, const struct ynode *k,
 	return 0;
 }
 
-/* --- top level: account, credentials, error-status ---------------------- */
+/* --- top level: account, credentials, error-status --------------------- */
 
 static int
 top_account(struct parser *p, const struct ynode *k, const struct ynode *v,
@@ -402,7 +402,7 @@ top_credentials(struct parser *p, const struct ynode *k,
 	return 0;
 }
 
-/* --- routing controls ---------------------------------------------------- */
+/* --- routing controls -------------------------------------------------- */
 
 static int
 ctl_name(struct parser *p, const struct ynode *k, const struct ynode *v,
@@ -487,7 +487,7 @@ panel_controls(struct parser *p, const struct ynode *k, const struct ynode *v,
 	return 0;
 }
 
-/* --- safety rules --------------------------------------------------------- */
+/* --- safety rules ------------------------------------------------------ */
 
 struct rule_ctx {
 	struct simconf_rule	*r;
@@ -907,7 +907,7 @@ static const struct keydef top_keys[] = {
 	{NULL, NULL}
 };
 
-/* --- entry points ------------------------------------------------------- */
+/* --- entry points ------------------------------------------------------ */
 
 static int
 from_tree(const struct ytree *t, struct simconf **out, char **errmsg)
@@ -1015,7 +1015,7 @@ simconf_free(struct simconf *conf)
 	free(conf);
 }
 
-/* --- ARNs ---------------------------------------------------------------- */
+/* --- ARNs -------------------------------------------------------------- */
 
 #define ARN_PREFIX	"arn:aws:route53-recovery-control::"
 

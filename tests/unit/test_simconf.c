@@ -78,7 +78,7 @@ control_index(const struct simconf_panel *p, const char *name)
 	return 0;
 }
 
-/* --- good files ------------------------------------------------------- */
+/* --- good files -------------------------------------------------------- */
 
 Test(simconf_good, full_file_values)
 {
@@ -349,7 +349,7 @@ Test(simconf_bad, missing_file)
 	free(err);
 }
 
-/* --- bad files ------------------------------------------------------------ */
+/* --- bad files --------------------------------------------------------- */
 
 #define ACCT	"account: \"111122223333\"\n"
 #define CRED	"credentials: [{access-key-id: AK, secret-access-key: s}]\n"
@@ -611,7 +611,7 @@ ParameterizedTest(size_t *i, simconf_bad, table)
 	free(err);
 }
 
-/* --- quotas (generated files) ---------------------------------------------- */
+/* --- quotas (generated files) ------------------------------------------ */
 
 /* A file with npanels panels of ncontrols controls and nrules rules. */
 static char *
