@@ -326,8 +326,9 @@ sim_tls_write_ca(const struct sim_tls *t, const char *path, char **errmsg)
 		return ERR_INVAL;
 	}
 	mem = BIO_new(BIO_s_mem());
-	if (mem == NULL || PEM_write_bio_X509(mem, t->ca) != 1 ||
-	    (len = BIO_get_mem_data(mem, &data)) <= 0) {
+	len = mem != NULL && PEM_write_bio_X509(mem, t->ca) == 1 ?
+	    BIO_get_mem_data(mem, &data) : 0;
+	if (len <= 0) {
 		*errmsg = ssl_fail("encoding the CA certificate");
 		BIO_free(mem);
 		return ERR_INVAL;
