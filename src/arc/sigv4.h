@@ -28,7 +28,11 @@ struct sigv4_header {
 	const char	*value;		/* raw; whitespace is collapsed when signing */
 };
 
-/* A request as it is (or will be) on the wire. Everything is borrowed. */
+/*
+ * A request as it is (or will be) on the wire. Everything is borrowed.
+ * path and query are the request-target split at its first '?', neither
+ * decoded (a server passes what it received; NULL query = none).
+ */
 struct sigv4_request {
 	const char			*method;	/* "POST" */
 	const char			*path;		/* raw path, e.g. "/v1" */
@@ -40,40 +44,74 @@ struct sigv4_request {
 };
 
 struct sigv4_creds {
-	const char	*access_key_id;
-	const char	*secret_access_key;
+	const char	*access_key_id;		/* see sigv4_is_access_key_id */
+	const char	*secret_access_key;	/* non-empty */
 	const char	*session_token;		/* NULL: none */
 };
 
-/* "YYYYMMDDTHHMMSSZ" for t into out (SIGV4_AMZDATE_LEN + 1 bytes). */
+/*
+ * True when s can be an access key id: 1..128 characters of [A-Za-z0-9_]
+ * (IAM's pattern, without its minimum length so that AKIDEXAMPLE fits).
+ * sigv4_sign refuses, and sigv4_verify never matches, any other id: use it
+ * to validate configured keys.
+ */
+bool	sigv4_is_access_key_id(const char *s);
+
+/*
+ * "YYYYMMDDTHHMMSSZ" (UTC) for t into out (SIGV4_AMZDATE_LEN + 1 bytes).
+ * t must lie in 1970..9999 (it comes from a clock, never from input).
+ */
 void	sigv4_amzdate(time_t t, char *out);
 
 /*
  * Client side. req must already carry every header to be signed (Host,
  * Content-Type, X-Amz-Target, X-Amz-Date = sigv4_amzdate(now), and
  * X-Amz-Security-Token when creds has a token). Signs the headers named
- * above that are present, with region and service. Returns 0 and a new
- * string "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..."
- * in *authorization, or ERR_INVAL when a required header is missing.
+ * above that are present (other headers, e.g. User-Agent, are left
+ * unsigned), with region and service. Header names match in any case; a
+ * name given more than once has its values joined with ',' in the order
+ * given. The canonical URI is the path normalised and encoded as botocore
+ * does (dot segments and empty segments removed, every byte but
+ * [A-Za-z0-9_.~/-] percent-encoded, so an existing %XX becomes %25XX); a
+ * non-empty query is canonicalised as botocore does for a raw URL query
+ * (pairs sorted, not re-encoded).
+ *
+ * Returns 0 and a new string
+ * "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..."
+ * in *authorization (untouched on error); ERR_INVAL when Host or a
+ * well-formed X-Amz-Date (exactly one) is missing, when creds has a token
+ * and X-Amz-Security-Token is not exactly that token, or when an
+ * identifier is unusable (access key id, empty secret, region or service
+ * empty or with '/', ',' or white space); ERR_IO if OpenSSL fails.
  * Never logs; the caller must not log the result either.
  */
 int	sigv4_sign(const struct sigv4_request *req, const struct sigv4_creds *c,
 	    const char *region, const char *service, char **authorization)
 	    __attribute__((warn_unused_result));
 
-/* The intermediate values, for tests against the fixture vectors. */
+/*
+ * The intermediate values, for tests against the fixture vectors. They
+ * include the signing key: never log them outside tests.
+ */
 struct sigv4_debug {
 	char	*canonical_request;	/* new */
 	char	*string_to_sign;	/* new */
+	char	*credential_scope;	/* new: date/region/service/term */
+	char	 canonical_request_hash[65];
 	char	 signing_key_hex[65];
 	char	 payload_hash[65];
 	char	 signed_headers[256];
 	char	 signature[65];
 };
+/*
+ * sigv4_sign, also filling *dbg. dbg is initialised on every path (all
+ * empty on error), so sigv4_debug_fini is always safe afterwards.
+ */
 int	sigv4_sign_debug(const struct sigv4_request *req,
 	    const struct sigv4_creds *c, const char *region, const char *service,
 	    char **authorization, struct sigv4_debug *dbg)
 	    __attribute__((warn_unused_result));
+/* Frees the strings of dbg and wipes it. NULL-safe. */
 void	sigv4_debug_fini(struct sigv4_debug *dbg);
 
 /* Server side: why a request was refused (spec section 5.4). */
@@ -97,11 +135,30 @@ typedef bool (*sigv4_lookup_fn)(const char *access_key_id,
 
 /*
  * Verify req as received at an endpoint of region for service, at time
- * now, with at most max_skew seconds between X-Amz-Date and now.
- * Rebuilds the canonical request from the raw path, the headers named in
- * SignedHeaders and the raw body; compares in constant time. When the
- * key's credentials have a session token, X-Amz-Security-Token must be
- * present, signed, and equal to it.
+ * now, with at most max_skew seconds between X-Amz-Date and now (either
+ * way). Rebuilds the canonical request from the method, raw path and
+ * query, the headers named in SignedHeaders (values of a repeated header
+ * joined with ',') and the raw body; compares in constant time. lookup is
+ * called at most once, only for a well-formed Authorization whose scope
+ * and date pass. Checks, in this order, and the verdict of the first that
+ * fails:
+ *   no Authorization header                                -> MISSING
+ *   more than one; not exactly
+ *     "AWS4-HMAC-SHA256 Credential=AKID/YYYYMMDD/region/service/term,
+ *     SignedHeaders=a;b;c, Signature=<64 lower-case hex>" (',' may be
+ *     followed by spaces, the value by white space; at most 4096 bytes;
+ *     names lower-case, sorted, unique, at most 64); host or
+ *     x-amz-date not signed; X-Amz-Date absent, repeated or not a valid
+ *     YYYYMMDDTHHMMSSZ                                     -> MALFORMED
+ *   term not aws4_request, region or service not ours, scope date not
+ *     X-Amz-Date's date                                    -> BAD_SCOPE
+ *   X-Amz-Date more than max_skew seconds from now         -> SKEWED
+ *   lookup fails or gives an empty secret                  -> UNKNOWN_KEY
+ *   X-Amz-Security-Token repeated, present but unsigned, present when
+ *     the key has no token; or the key has a token and the header is
+ *     absent, unsigned or different                        -> BAD_TOKEN
+ *   a signed header absent; signature differs              -> BAD_SIGNATURE
+ * Never logs and never copies a secret anywhere.
  */
 enum sigv4_verdict	sigv4_verify(const struct sigv4_request *req,
 			    sigv4_lookup_fn lookup, void *arg,
