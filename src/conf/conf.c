@@ -4,13 +4,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf/yamltree.h"
+#include "conf/yschema.h"
 #include "util/err.h"
 #include "util/xalloc.h"
 
@@ -41,9 +42,8 @@ struct view_src {
 };
 
 struct parser {
-	const char		*name;		/* the file, for messages */
+	struct yschema		ys;		/* the file and first error */
 	struct conf		*conf;
-	char			*err;		/* first error */
 	const struct ynode	*root;
 	const struct ynode	*zones_node;	/* the value of 'zones' */
 	const struct ynode	*views_node;	/* the value of 'views' */
@@ -59,193 +59,11 @@ static const char *const later_server[] = {"http", "control",
 static const char *const later_zone[] = {"records", "notify",
 	"allow-transfer", NULL};
 
-static int
-fail(struct parser *p, const struct ynode *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct parser *p, const struct ynode *at, const char *fmt, ...)
+static struct parser *
+parser_of(struct yschema *ys)
 {
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (p->err == NULL)
-		p->err = xstrfmt("%s:%d:%d: %s", p->name, at ? at->line : 1,
-		    at ? at->column : 1, msg);
-	return ERR_INVAL;
-}
-
-/* Key names are fixed ASCII, but values in messages are user text. */
-static const char *
-shown(const struct ynode *n, char *buf, size_t size)
-{
-	char *s = ytree_printable(n->str, 64);
-
-	snprintf(buf, size, "%s", s);
-	free(s);
-	return buf;
-}
-
-/* --- scalar values ---------------------------------------------------- */
-
-static int
-get_string(struct parser *p, const struct ynode *key, const struct ynode *v,
-    size_t maxlen, const char **out)
-{
-	if (ynode_is_null(v))
-		return fail(p, key, "'%s' has no value", key->str);
-	if (v->type != YNODE_SCALAR)
-		return fail(p, v, "'%s' must be a string", key->str);
-	if (v->len == 0)
-		return fail(p, v, "'%s' must not be empty", key->str);
-	if (v->len > maxlen)
-		return fail(p, v, "'%s' must be at most %zu characters",
-		    key->str, maxlen);
-	for (size_t i = 0; i < v->len; i++)
-		if ((unsigned char)v->str[i] < 0x20 || v->str[i] == 0x7f)
-			return fail(p, v,
-			    "'%s' must not contain control characters",
-			    key->str);
-	*out = v->str;
-	return 0;
-}
-
-/* A decimal integer without leading zeros, as a plain scalar. */
-static bool
-parse_integer(const struct ynode *v, long long *out)
-{
-	const char *s = v->str;
-	char *end;
-
-	if (v->type != YNODE_SCALAR || !v->plain)
-		return false;
-	if (*s == '-')
-		s++;
-	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
-		return false;
-	errno = 0;
-	*out = strtoll(v->str, &end, 10);
-	return errno == 0 && *end == '\0';
-}
-
-static int
-get_int(struct parser *p, const struct ynode *key, const struct ynode *v,
-    long long min, long long max, long long *out)
-{
-	if (ynode_is_null(v))
-		return fail(p, key, "'%s' has no value", key->str);
-	if (!parse_integer(v, out)) {
-		if (v->type == YNODE_SCALAR && !v->plain &&
-		    parse_integer(&(struct ynode){.type = YNODE_SCALAR,
-		    .str = v->str, .plain = true}, out))
-			return fail(p, v, "'%s' must be an integer, "
-			    "not a string", key->str);
-		return fail(p, v, "'%s' must be an integer", key->str);
-	}
-	if (*out < min || *out > max)
-		return fail(p, v, "'%s' must be between %lld and %lld",
-		    key->str, min, max);
-	return 0;
-}
-
-static int
-get_bool(struct parser *p, const struct ynode *key, const struct ynode *v,
-    bool *out)
-{
-	static const char *const yes[] = {"true", "True", "TRUE", "yes",
-		"Yes", "YES"};
-	static const char *const no[] = {"false", "False", "FALSE", "no",
-		"No", "NO"};
-
-	if (ynode_is_null(v))
-		return fail(p, key, "'%s' has no value", key->str);
-	if (v->type == YNODE_SCALAR && v->plain) {
-		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-			if (strcmp(v->str, yes[i]) == 0) {
-				*out = true;
-				return 0;
-			}
-			if (strcmp(v->str, no[i]) == 0) {
-				*out = false;
-				return 0;
-			}
-		}
-	}
-	return fail(p, v, "'%s' must be true or false", key->str);
-}
-
-static void
-format_duration(uint64_t ms, char *buf, size_t size)
-{
-	if (ms % 3600000 == 0 && ms > 0)
-		snprintf(buf, size, "%lluh", (unsigned long long)(ms / 3600000));
-	else if (ms % 60000 == 0 && ms > 0)
-		snprintf(buf, size, "%llum", (unsigned long long)(ms / 60000));
-	else if (ms % 1000 == 0)
-		snprintf(buf, size, "%llus", (unsigned long long)(ms / 1000));
-	else
-		snprintf(buf, size, "%llums", (unsigned long long)ms);
-}
-
-static int
-get_duration(struct parser *p, const struct ynode *key, const struct ynode *v,
-    uint64_t min, uint64_t max, uint64_t *out)
-{
-	char lo[32], hi[32];
-
-	if (ynode_is_null(v))
-		return fail(p, key, "'%s' has no value", key->str);
-	if (v->type != YNODE_SCALAR || conf_parse_duration(v->str, out) != 0)
-		return fail(p, v, "'%s' must be a duration such as 500ms, 10s, "
-		    "2m or 1h", key->str);
-	if (*out < min || *out > max) {
-		format_duration(min, lo, sizeof(lo));
-		format_duration(max, hi, sizeof(hi));
-		return fail(p, v, "'%s' must be between %s and %s", key->str,
-		    lo, hi);
-	}
-	return 0;
-}
-
-/*
- * A list of strings; where one_ok, a single string stands for a list of
- * one. On success *items and *n describe the strings (borrowed from the
- * tree); an empty list is an error.
- */
-static int
-get_list(struct parser *p, const struct ynode *key, const struct ynode *v,
-    bool one_ok, const struct ynode *const **items, size_t *n)
-{
-	if (ynode_is_null(v))
-		return fail(p, key, "'%s' has no value", key->str);
-	if (v->type == YNODE_SCALAR && one_ok) {
-		*items = NULL;
-		*n = 1;
-		return 0;
-	}
-	if (v->type != YNODE_SEQUENCE)
-		return fail(p, v, "'%s' must be a list%s", key->str,
-		    one_ok ? " or a string" : "");
-	if (v->nitems == 0)
-		return fail(p, v, "'%s' must not be empty", key->str);
-	for (size_t i = 0; i < v->nitems; i++)
-		if (v->items[i]->type != YNODE_SCALAR ||
-		    ynode_is_null(v->items[i]))
-			return fail(p, v->items[i],
-			    "each entry of '%s' must be a string", key->str);
-	*items = v->items;
-	*n = v->nitems;
-	return 0;
-}
-
-/* The i-th string of a get_list() result. */
-static const struct ynode *
-list_item(const struct ynode *v, const struct ynode *const *items, size_t i)
-{
-	return items != NULL ? items[i] : v;
+	return (struct parser *)(void *)((char *)ys -
+	    offsetof(struct parser, ys));
 }
 
 /* Zone ids and view names: short, and safe in logs and ctl replies. */
@@ -260,9 +78,9 @@ check_name(struct parser *p, const struct ynode *v, const char *what)
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
 		    ch == '.'))
-			return fail(p, v, "%s '%s' may only contain letters, "
-			    "digits, '-', '_' and '.'", what,
-			    shown(v, buf, sizeof(buf)));
+			return ys_fail(&p->ys, v, "%s '%s' may only contain "
+			    "letters, digits, '-', '_' and '.'", what,
+			    ys_shown(v, buf, sizeof(buf)));
 	}
 	return 0;
 }
@@ -337,49 +155,6 @@ normalise_origin(const char *in, const char **why)
 
 /* --- sections ----------------------------------------------------------- */
 
-struct keydef {
-	const char	*name;
-	int		(*fn)(struct parser *, const struct ynode *key,
-			    const struct ynode *val, void *obj);
-};
-
-/*
- * Dispatch every key of map to its handler. section names the mapping in
- * "unknown key" messages (NULL at the top level).
- */
-static int
-walk(struct parser *p, const struct ynode *map, const char *section,
-    const struct keydef *keys, const char *const *later, void *obj)
-{
-	char buf[80];
-
-	for (size_t i = 0; i < map->npairs; i++) {
-		const struct ynode *k = map->pairs[i].key;
-		const struct keydef *d;
-		int ret;
-
-		for (d = keys; d->name != NULL; d++)
-			if (strcmp(d->name, k->str) == 0)
-				break;
-		if (d->name != NULL) {
-			ret = d->fn(p, k, map->pairs[i].value, obj);
-			if (ret != 0)
-				return ret;
-			continue;
-		}
-		for (size_t j = 0; later != NULL && later[j] != NULL; j++)
-			if (strcmp(later[j], k->str) == 0)
-				return fail(p, k, "'%s' is not supported by "
-				    "this version of arcdns yet", k->str);
-		if (section == NULL)
-			return fail(p, k, "unknown top-level key '%s'",
-			    shown(k, buf, sizeof(buf)));
-		return fail(p, k, "unknown key '%s' in '%s'",
-		    shown(k, buf, sizeof(buf)), section);
-	}
-	return 0;
-}
-
 /* A section that is a mapping; a null value stands for an empty one. */
 static int
 check_section(struct parser *p, const struct ynode *key,
@@ -387,43 +162,44 @@ check_section(struct parser *p, const struct ynode *key,
 {
 	*empty = ynode_is_null(v);
 	if (!*empty && v->type != YNODE_MAPPING)
-		return fail(p, v, "'%s' must be a mapping", key->str);
+		return ys_fail(&p->ys, v, "'%s' must be a mapping", key->str);
 	return 0;
 }
 
 static int
-srv_listen(struct parser *p, const struct ynode *k, const struct ynode *v,
+srv_listen(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct conf_server *s = obj;
 	const struct ynode *const *items;
 	char buf[80], fmt[64];
 	size_t n;
 
-	if (get_list(p, k, v, true, &items, &n) != 0)
+	if (ys_get_list(ys, k, v, true, &items, &n) != 0)
 		return ERR_INVAL;
 	free(s->listen);
 	s->listen = xcalloc(n, sizeof(*s->listen));
 	s->nlisten = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct ynode *it = list_item(v, items, i);
+		const struct ynode *it = ys_list_item(v, items, i);
 		struct netaddr a;
 		const struct sockaddr_in *sin = (const void *)&a.ss;
 
 		if (netaddr_parse(it->str, CONF_DEFAULT_PORT, &a) != 0)
-			return fail(p, it, "invalid listen address '%s' "
+			return ys_fail(ys, it, "invalid listen address '%s' "
 			    "(expected an IP address with an optional port: "
 			    "127.0.0.1, 127.0.0.1:5300 or [::1]:5300)",
-			    shown(it, buf, sizeof(buf)));
+			    ys_shown(it, buf, sizeof(buf)));
 		/* sin_port and sin6_port sit at the same offset. */
 		if (sin->sin_port == 0)
-			return fail(p, it, "listen address '%s' has port 0",
-			    shown(it, buf, sizeof(buf)));
+			return ys_fail(ys, it, "listen address '%s' has port 0",
+			    ys_shown(it, buf, sizeof(buf)));
 		for (size_t j = 0; j < s->nlisten; j++) {
 			if (s->listen[j].len == a.len &&
 			    memcmp(&s->listen[j].ss, &a.ss, a.len) == 0) {
 				netaddr_format(&a, fmt, sizeof(fmt));
-				return fail(p, it,
+				return ys_fail(ys, it,
 				    "duplicate listen address '%s'", fmt);
 			}
 		}
@@ -434,25 +210,25 @@ srv_listen(struct parser *p, const struct ynode *k, const struct ynode *v,
 }
 
 static int
-srv_workers(struct parser *p, const struct ynode *k, const struct ynode *v,
+srv_workers(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct conf_server *s = obj;
 	long long n;
 
-	if (get_int(p, k, v, 0, CONF_MAX_WORKERS, &n) != 0)
+	if (ys_get_int(ys, k, v, 0, CONF_MAX_WORKERS, &n) != 0)
 		return ERR_INVAL;
 	s->workers = (unsigned)n;
 	return 0;
 }
 
 static int
-set_string(struct parser *p, const struct ynode *k, const struct ynode *v,
+set_string(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     size_t maxlen, char **field)
 {
 	const char *str;
 
-	if (get_string(p, k, v, maxlen, &str) != 0)
+	if (ys_get_string(ys, k, v, maxlen, &str) != 0)
 		return ERR_INVAL;
 	free(*field);
 	*field = xstrdup(str);
@@ -465,7 +241,7 @@ set_path(struct parser *p, const struct ynode *k, const struct ynode *v,
 {
 	const char *str;
 
-	if (get_string(p, k, v, PATH_MAX - 1, &str) != 0)
+	if (ys_get_string(&p->ys, k, v, PATH_MAX - 1, &str) != 0)
 		return ERR_INVAL;
 	free(*field);
 	*field = resolve_path(p->conf, str);
@@ -473,136 +249,142 @@ set_path(struct parser *p, const struct ynode *k, const struct ynode *v,
 }
 
 static int
-srv_identity(struct parser *p, const struct ynode *k, const struct ynode *v,
+srv_identity(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
-	return set_string(p, k, v, MAX_TXT,
+	return set_string(ys, k, v, MAX_TXT,
 	    &((struct conf_server *)obj)->identity);
 }
 
 static int
-srv_version(struct parser *p, const struct ynode *k, const struct ynode *v,
+srv_version(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
-	return set_string(p, k, v, MAX_TXT,
+	return set_string(ys, k, v, MAX_TXT,
 	    &((struct conf_server *)obj)->version);
 }
 
 static int
-srv_user(struct parser *p, const struct ynode *k, const struct ynode *v,
+srv_user(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
-	return set_string(p, k, v, 255, &((struct conf_server *)obj)->user);
+	return set_string(ys, k, v, 255, &((struct conf_server *)obj)->user);
 }
 
 static int
-srv_state_dir(struct parser *p, const struct ynode *k, const struct ynode *v,
+srv_state_dir(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
+
 	return set_path(p, k, v, &((struct conf_server *)obj)->state_dir);
 }
 
 static int
-srv_pid_file(struct parser *p, const struct ynode *k, const struct ynode *v,
+srv_pid_file(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
+
 	return set_path(p, k, v, &((struct conf_server *)obj)->pid_file);
 }
 
 static int
-srv_hide_version(struct parser *p, const struct ynode *k,
+srv_hide_version(struct yschema *ys, const struct ynode *k,
     const struct ynode *v, void *obj)
 {
-	return get_bool(p, k, v, &((struct conf_server *)obj)->hide_version);
+	return ys_get_bool(ys, k, v,
+	    &((struct conf_server *)obj)->hide_version);
 }
 
 static int
-srv_edns(struct parser *p, const struct ynode *k, const struct ynode *v,
+srv_edns(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	long long n;
 
-	if (get_int(p, k, v, 512, 4096, &n) != 0)
+	if (ys_get_int(ys, k, v, 512, 4096, &n) != 0)
 		return ERR_INVAL;
 	((struct conf_server *)obj)->edns_size = (uint16_t)n;
 	return 0;
 }
 
 static int
-srv_tcp_idle(struct parser *p, const struct ynode *k, const struct ynode *v,
+srv_tcp_idle(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	uint64_t ms;
 
-	if (get_duration(p, k, v, MIN_TCP_IDLE_MS, MAX_TCP_IDLE_MS, &ms) != 0)
+	if (ys_get_duration(ys, k, v, MIN_TCP_IDLE_MS, MAX_TCP_IDLE_MS,
+	    &ms) != 0)
 		return ERR_INVAL;
 	((struct conf_server *)obj)->tcp_idle_ms = (uint32_t)ms;
 	return 0;
 }
 
 static int
-srv_tcp_max(struct parser *p, const struct ynode *k, const struct ynode *v,
+srv_tcp_max(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	long long n;
 
-	if (get_int(p, k, v, 1, MAX_TCP_CONN, &n) != 0)
+	if (ys_get_int(ys, k, v, 1, MAX_TCP_CONN, &n) != 0)
 		return ERR_INVAL;
 	((struct conf_server *)obj)->tcp_max_conn = (uint32_t)n;
 	return 0;
 }
 
 static int
-log_level(struct parser *p, const struct ynode *k, const struct ynode *v,
+log_level(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	const char *s;
 
-	if (get_string(p, k, v, 32, &s) != 0)
+	if (ys_get_string(ys, k, v, 32, &s) != 0)
 		return ERR_INVAL;
 	if (log_level_parse(s, &((struct conf_server *)obj)->log_level) != 0)
-		return fail(p, v, "'level' must be one of error, warning, "
+		return ys_fail(ys, v, "'level' must be one of error, warning, "
 		    "notice, info, debug");
 	return 0;
 }
 
 static int
-log_format(struct parser *p, const struct ynode *k, const struct ynode *v,
+log_format(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct conf_server *s = obj;
 	const char *str;
 
-	if (get_string(p, k, v, 32, &str) != 0)
+	if (ys_get_string(ys, k, v, 32, &str) != 0)
 		return ERR_INVAL;
 	if (strcmp(str, "text") == 0)
 		s->log_format = LOG_FORMAT_TEXT;
 	else if (strcmp(str, "json") == 0)
 		s->log_format = LOG_FORMAT_JSON;
 	else
-		return fail(p, v, "'format' must be text or json");
+		return ys_fail(ys, v, "'format' must be text or json");
 	return 0;
 }
 
 static int
-log_target(struct parser *p, const struct ynode *k, const struct ynode *v,
+log_target(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct conf_server *s = obj;
 	const char *str;
 
-	if (get_string(p, k, v, 32, &str) != 0)
+	if (ys_get_string(ys, k, v, 32, &str) != 0)
 		return ERR_INVAL;
 	if (strcmp(str, "stderr") == 0)
 		s->log_target = LOG_TARGET_STDERR;
 	else if (strcmp(str, "syslog") == 0)
 		s->log_target = LOG_TARGET_SYSLOG;
 	else
-		return fail(p, v, "'target' must be stderr or syslog");
+		return ys_fail(ys, v, "'target' must be stderr or syslog");
 	return 0;
 }
 
-static const struct keydef log_keys[] = {
+static const struct ys_key log_keys[] = {
 	{"level", log_level},
 	{"format", log_format},
 	{"target", log_target},
@@ -610,17 +392,18 @@ static const struct keydef log_keys[] = {
 };
 
 static int
-srv_log(struct parser *p, const struct ynode *k, const struct ynode *v,
+srv_log(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	bool empty;
 
 	if (check_section(p, k, v, &empty) != 0)
 		return ERR_INVAL;
-	return empty ? 0 : walk(p, v, "server.log", log_keys, NULL, obj);
+	return empty ? 0 : ys_walk(ys, v, "server.log", log_keys, NULL, obj);
 }
 
-static const struct keydef server_keys[] = {
+static const struct ys_key server_keys[] = {
 	{"listen", srv_listen},
 	{"workers", srv_workers},
 	{"identity", srv_identity},
@@ -637,14 +420,15 @@ static const struct keydef server_keys[] = {
 };
 
 static int
-top_server(struct parser *p, const struct ynode *k, const struct ynode *v,
+top_server(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	bool empty;
 
 	if (check_section(p, k, v, &empty) != 0)
 		return ERR_INVAL;
-	return empty ? 0 : walk(p, v, "server", server_keys, later_server,
+	return empty ? 0 : ys_walk(ys, v, "server", server_keys, later_server,
 	    &p->conf->server);
 }
 
@@ -657,21 +441,22 @@ struct zone_ctx {
 };
 
 static int
-zone_id(struct parser *p, const struct ynode *k, const struct ynode *v,
+zone_id(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct zone_ctx *zc = obj;
 	const char *s;
 	char buf[80];
 
-	if (get_string(p, k, v, MAX_NAME, &s) != 0 ||
+	if (ys_get_string(ys, k, v, MAX_NAME, &s) != 0 ||
 	    check_name(p, v, "zone id") != 0)
 		return ERR_INVAL;
 	/* Zones before this one are complete: their ids are set. */
 	for (size_t i = 0; &p->conf->zones[i] != zc->z; i++)
 		if (strcmp(p->conf->zones[i].id, s) == 0)
-			return fail(p, v, "duplicate zone id '%s' (first at "
-			    "line %d)", shown(v, buf, sizeof(buf)),
+			return ys_fail(ys, v, "duplicate zone id '%s' (first "
+			    "at line %d)", ys_shown(v, buf, sizeof(buf)),
 			    p->zsrc[i].id->line);
 	zc->z->id = xstrdup(s);
 	zc->src->id = v;
@@ -679,27 +464,28 @@ zone_id(struct parser *p, const struct ynode *k, const struct ynode *v,
 }
 
 static int
-zone_origin(struct parser *p, const struct ynode *k, const struct ynode *v,
+zone_origin(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct zone_ctx *zc = obj;
 	const char *s, *why = NULL;
 	char buf[80];
 
-	if (get_string(p, k, v, 300, &s) != 0)
+	if (ys_get_string(ys, k, v, 300, &s) != 0)
 		return ERR_INVAL;
 	zc->z->origin = normalise_origin(s, &why);
 	if (zc->z->origin == NULL)
-		return fail(p, v, "invalid origin '%s': %s",
-		    shown(v, buf, sizeof(buf)), why);
+		return ys_fail(ys, v, "invalid origin '%s': %s",
+		    ys_shown(v, buf, sizeof(buf)), why);
 	zc->src->origin = v;
 	return 0;
 }
 
 static int
-zone_file(struct parser *p, const struct ynode *k, const struct ynode *v,
+zone_file(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct zone_ctx *zc = obj;
 
 	zc->file = v;
@@ -707,19 +493,19 @@ zone_file(struct parser *p, const struct ynode *k, const struct ynode *v,
 }
 
 static int
-zone_ttl(struct parser *p, const struct ynode *k, const struct ynode *v,
+zone_ttl(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct zone_ctx *zc = obj;
 	long long n;
 
-	if (get_int(p, k, v, 0, CONF_MAX_TTL, &n) != 0)
+	if (ys_get_int(ys, k, v, 0, CONF_MAX_TTL, &n) != 0)
 		return ERR_INVAL;
 	zc->z->ttl = (uint32_t)n;
 	return 0;
 }
 
-static const struct keydef zone_keys[] = {
+static const struct ys_key zone_keys[] = {
 	{"id", zone_id},
 	{"origin", zone_origin},
 	{"file", zone_file},
@@ -735,8 +521,8 @@ parse_zone(struct parser *p, const struct ynode *v)
 	char buf[80];
 
 	if (v->type != YNODE_MAPPING)
-		return fail(p, v, "each entry of 'zones' must be a mapping "
-		    "with 'id', 'origin' and 'file'");
+		return ys_fail(&p->ys, v, "each entry of 'zones' must be a "
+		    "mapping with 'id', 'origin' and 'file'");
 	zc.z = &c->zones[c->nzones];
 	zc.src = &p->zsrc[c->nzones];
 	zc.file = NULL;
@@ -747,30 +533,31 @@ parse_zone(struct parser *p, const struct ynode *v)
 	zc.z->column = v->column;
 	/* Count the block now so that conf_free() sees what it holds. */
 	c->nzones++;
-	if (walk(p, v, "zones", zone_keys, later_zone, &zc) != 0)
+	if (ys_walk(&p->ys, v, "zones", zone_keys, later_zone, &zc) != 0)
 		return ERR_INVAL;
 	if (zc.z->id == NULL)
-		return fail(p, v, "zone block has no 'id'");
+		return ys_fail(&p->ys, v, "zone block has no 'id'");
 	if (zc.z->origin == NULL)
-		return fail(p, v, "zone '%s' has no 'origin'",
-		    shown(zc.src->id, buf, sizeof(buf)));
+		return ys_fail(&p->ys, v, "zone '%s' has no 'origin'",
+		    ys_shown(zc.src->id, buf, sizeof(buf)));
 	if (zc.z->file == NULL)
-		return fail(p, v, "zone '%s' has no 'file'",
-		    shown(zc.src->id, buf, sizeof(buf)));
+		return ys_fail(&p->ys, v, "zone '%s' has no 'file'",
+		    ys_shown(zc.src->id, buf, sizeof(buf)));
 	return 0;
 }
 
 static int
-top_zones(struct parser *p, const struct ynode *k, const struct ynode *v,
+top_zones(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct conf *c = p->conf;
 
 	p->zones_node = ynode_is_null(v) ? k : v;
 	if (ynode_is_null(v))
 		return 0;	/* "no zones configured" in validate() */
 	if (v->type != YNODE_SEQUENCE)
-		return fail(p, v, "'zones' must be a list of zone blocks");
+		return ys_fail(ys, v, "'zones' must be a list of zone blocks");
 	c->zones = xcalloc(v->nitems ? v->nitems : 1, sizeof(*c->zones));
 	p->zsrc = xcalloc(v->nitems ? v->nitems : 1, sizeof(*p->zsrc));
 	for (size_t i = 0; i < v->nitems; i++)
@@ -785,20 +572,21 @@ struct view_ctx {
 };
 
 static int
-view_name(struct parser *p, const struct ynode *k, const struct ynode *v,
+view_name(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct view_ctx *vc = obj;
 	const char *s;
 	char buf[80];
 
-	if (get_string(p, k, v, MAX_NAME, &s) != 0 ||
+	if (ys_get_string(ys, k, v, MAX_NAME, &s) != 0 ||
 	    check_name(p, v, "view name") != 0)
 		return ERR_INVAL;
 	for (size_t i = 0; &p->conf->views[i] != vc->v; i++)
 		if (strcmp(p->conf->views[i].name, s) == 0)
-			return fail(p, v, "duplicate view name '%s' (first at "
-			    "line %d)", shown(v, buf, sizeof(buf)),
+			return ys_fail(ys, v, "duplicate view name '%s' (first "
+			    "at line %d)", ys_shown(v, buf, sizeof(buf)),
 			    p->vsrc[i].name->line);
 	vc->v->name = xstrdup(s);
 	vc->src->name = v;
@@ -831,7 +619,7 @@ suggest_network(const char *s, char *buf, size_t size)
 }
 
 static int
-view_match(struct parser *p, const struct ynode *k, const struct ynode *v,
+view_match(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct conf_view *view = ((struct view_ctx *)obj)->v;
@@ -840,51 +628,51 @@ view_match(struct parser *p, const struct ynode *k, const struct ynode *v,
 	size_t n;
 	int ret;
 
-	if (get_list(p, k, v, true, &items, &n) != 0)
+	if (ys_get_list(ys, k, v, true, &items, &n) != 0)
 		return ERR_INVAL;
 	free(view->match);
 	view->match = xcalloc(n, sizeof(*view->match));
 	view->nmatch = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct ynode *it = list_item(v, items, i);
+		const struct ynode *it = ys_list_item(v, items, i);
 
 		ret = netprefix_parse(it->str, &view->match[i]);
 		if (ret == ERR_INVAL) {
 			suggest_network(it->str, hint, sizeof(hint));
-			return fail(p, it, "host bits set in '%s'%s",
-			    shown(it, buf, sizeof(buf)), hint);
+			return ys_fail(ys, it, "host bits set in '%s'%s",
+			    ys_shown(it, buf, sizeof(buf)), hint);
 		}
 		if (ret != 0)
-			return fail(p, it, "invalid address or prefix '%s' in "
-			    "'match-clients' (expected 10.0.0.0/16, ::1, "
+			return ys_fail(ys, it, "invalid address or prefix '%s' "
+			    "in 'match-clients' (expected 10.0.0.0/16, ::1, "
 			    "2001:db8::/32 or any)",
-			    shown(it, buf, sizeof(buf)));
+			    ys_shown(it, buf, sizeof(buf)));
 		view->nmatch++;
 	}
 	return 0;
 }
 
 static int
-view_zones(struct parser *p, const struct ynode *k, const struct ynode *v,
+view_zones(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct view_ctx *vc = obj;
 
 	if (ynode_is_null(v))
-		return fail(p, k, "'zones' has no value (write [] for a view "
-		    "that refuses every query)");
+		return ys_fail(ys, k, "'zones' has no value (write [] for a "
+		    "view that refuses every query)");
 	if (v->type != YNODE_SEQUENCE)
-		return fail(p, v, "'zones' must be a list of zone ids");
+		return ys_fail(ys, v, "'zones' must be a list of zone ids");
 	for (size_t i = 0; i < v->nitems; i++)
 		if (v->items[i]->type != YNODE_SCALAR ||
 		    ynode_is_null(v->items[i]))
-			return fail(p, v->items[i],
+			return ys_fail(ys, v->items[i],
 			    "each entry of 'zones' must be a zone id");
 	vc->src->zones = v;	/* resolved in validate() */
 	return 0;
 }
 
-static const struct keydef view_keys[] = {
+static const struct ys_key view_keys[] = {
 	{"name", view_name},
 	{"match-clients", view_match},
 	{"zones", view_zones},
@@ -899,8 +687,8 @@ parse_view(struct parser *p, const struct ynode *v)
 	char buf[80];
 
 	if (v->type != YNODE_MAPPING)
-		return fail(p, v, "each entry of 'views' must be a mapping "
-		    "with 'name', 'match-clients' and 'zones'");
+		return ys_fail(&p->ys, v, "each entry of 'views' must be a "
+		    "mapping with 'name', 'match-clients' and 'zones'");
 	vc.v = &c->views[c->nviews];
 	vc.src = &p->vsrc[c->nviews];
 	memset(vc.v, 0, sizeof(*vc.v));
@@ -908,32 +696,33 @@ parse_view(struct parser *p, const struct ynode *v)
 	vc.v->line = v->line;
 	vc.v->column = v->column;
 	c->nviews++;
-	if (walk(p, v, "views", view_keys, NULL, &vc) != 0)
+	if (ys_walk(&p->ys, v, "views", view_keys, NULL, &vc) != 0)
 		return ERR_INVAL;
 	if (vc.v->name == NULL)
-		return fail(p, v, "view has no 'name'");
+		return ys_fail(&p->ys, v, "view has no 'name'");
 	if (vc.v->nmatch == 0)
-		return fail(p, v, "view '%s' has no 'match-clients'",
-		    shown(vc.src->name, buf, sizeof(buf)));
+		return ys_fail(&p->ys, v, "view '%s' has no 'match-clients'",
+		    ys_shown(vc.src->name, buf, sizeof(buf)));
 	if (vc.src->zones == NULL)
-		return fail(p, v, "view '%s' has no 'zones'",
-		    shown(vc.src->name, buf, sizeof(buf)));
+		return ys_fail(&p->ys, v, "view '%s' has no 'zones'",
+		    ys_shown(vc.src->name, buf, sizeof(buf)));
 	return 0;
 }
 
 static int
-top_views(struct parser *p, const struct ynode *k, const struct ynode *v,
+top_views(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct conf *c = p->conf;
 
 	if (ynode_is_null(v))
 		return 0;	/* as if left out */
 	if (v->type != YNODE_SEQUENCE)
-		return fail(p, v, "'views' must be a list of views");
+		return ys_fail(ys, v, "'views' must be a list of views");
 	if (v->nitems == 0)
-		return fail(p, v, "'views' must not be empty (leave it out to "
-		    "serve every zone to every client)");
+		return ys_fail(ys, v, "'views' must not be empty (leave it out "
+		    "to serve every zone to every client)");
 	p->views_node = v;
 	c->views = xcalloc(v->nitems, sizeof(*c->views));
 	p->vsrc = xcalloc(v->nitems, sizeof(*p->vsrc));
@@ -943,7 +732,7 @@ top_views(struct parser *p, const struct ynode *k, const struct ynode *v,
 	return 0;
 }
 
-static const struct keydef top_keys[] = {
+static const struct ys_key top_keys[] = {
 	{"server", top_server},
 	{"zones", top_zones},
 	{"views", top_views},
@@ -979,17 +768,17 @@ resolve_view(struct parser *p, struct conf_view *view,
 		size_t z;
 
 		if (zone_index(c, r->str, &z) != 0)
-			return fail(p, r, "unknown zone '%s' in view '%s'",
-			    shown(r, buf, sizeof(buf)), view->name);
+			return ys_fail(&p->ys, r, "unknown zone '%s' in view "
+			    "'%s'", ys_shown(r, buf, sizeof(buf)), view->name);
 		for (size_t j = 0; j < view->nzones; j++) {
 			const struct conf_zone *o = &c->zones[view->zones[j]];
 
 			if (view->zones[j] == z)
-				return fail(p, r, "zone '%s' is listed twice "
-				    "in view '%s'", o->id, view->name);
+				return ys_fail(&p->ys, r, "zone '%s' is listed "
+				    "twice in view '%s'", o->id, view->name);
 			if (strcmp(o->origin, c->zones[z].origin) == 0)
-				return fail(p, r, "duplicate origin '%s' in "
-				    "view '%s'", o->origin, view->name);
+				return ys_fail(&p->ys, r, "duplicate origin "
+				    "'%s' in view '%s'", o->origin, view->name);
 		}
 		view->zones[view->nzones++] = z;
 	}
@@ -1006,7 +795,7 @@ implicit_view(struct parser *p)
 	for (size_t i = 1; i < c->nzones; i++)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(c->zones[i].origin, c->zones[j].origin) == 0)
-				return fail(p, p->zsrc[i].origin,
+				return ys_fail(&p->ys, p->zsrc[i].origin,
 				    "duplicate origin '%s' in zones '%s' and "
 				    "'%s' (without 'views' every zone is "
 				    "served to every client)",
@@ -1044,8 +833,8 @@ validate(struct parser *p)
 	struct conf *c = p->conf;
 
 	if (c->nzones == 0)
-		return fail(p, p->zones_node != NULL ? p->zones_node : p->root,
-		    "no zones configured");
+		return ys_fail(&p->ys, p->zones_node != NULL ?
+		    p->zones_node : p->root, "no zones configured");
 	if (c->nviews == 0)
 		return implicit_view(p);
 	for (size_t i = 0; i < c->nviews; i++)
@@ -1121,23 +910,18 @@ default_listen(struct conf_server *s)
 }
 
 static int
-from_tree(const struct ytree *t, struct conf **out, char **errmsg)
+from_tree(const struct ytree *t, void *out, char **errmsg)
 {
 	struct parser p;
 	int ret;
 
 	memset(&p, 0, sizeof(p));
-	p.name = ytree_name(t);
-	p.root = ytree_root(t);
-	p.conf = conf_new(p.name);
-	if (p.root == NULL || ynode_is_null(p.root))
-		ret = fail(&p, NULL, "empty configuration (expected a "
-		    "mapping with at least a 'zones' section)");
-	else if (p.root->type != YNODE_MAPPING)
-		ret = fail(&p, p.root, "the top level must be a mapping, "
-		    "not a %s", ynode_type_name(p.root->type));
-	else
-		ret = walk(&p, p.root, NULL, top_keys, later_top, NULL);
+	p.ys.name = ytree_name(t);
+	p.conf = conf_new(p.ys.name);
+	ret = ys_root(&p.ys, t, "a mapping with at least a 'zones' section",
+	    &p.root);
+	if (ret == 0)
+		ret = ys_walk(&p.ys, p.root, NULL, top_keys, later_top, NULL);
 	if (ret == 0)
 		ret = validate(&p);
 	if (ret == 0) {
@@ -1150,40 +934,24 @@ from_tree(const struct ytree *t, struct conf **out, char **errmsg)
 	free(p.vsrc);
 	if (ret != 0) {
 		conf_free(p.conf);
-		*errmsg = p.err;
+		*errmsg = p.ys.err;
 		return ret;
 	}
-	*out = p.conf;
+	*(struct conf **)out = p.conf;
 	return 0;
 }
 
 int
 conf_load(const char *path, struct conf **out, char **errmsg)
 {
-	struct ytree *t;
-	int ret;
-
-	ret = ytree_load(path, &t, errmsg);
-	if (ret != 0)
-		return ret;
-	ret = from_tree(t, out, errmsg);
-	ytree_free(t);
-	return ret;
+	return ys_load(path, from_tree, out, errmsg);
 }
 
 int
 conf_load_string(const char *name, const char *text, size_t len,
     struct conf **out, char **errmsg)
 {
-	struct ytree *t;
-	int ret;
-
-	ret = ytree_parse(name, text, len, &t, errmsg);
-	if (ret != 0)
-		return ret;
-	ret = from_tree(t, out, errmsg);
-	ytree_free(t);
-	return ret;
+	return ys_load_string(name, text, len, from_tree, out, errmsg);
 }
 
 void
@@ -1217,34 +985,7 @@ conf_free(struct conf *conf)
 int
 conf_parse_duration(const char *s, uint64_t *ms)
 {
-	static const struct {
-		const char	*suffix;
-		uint64_t	mult;
-	} units[] = {
-		{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000},
-		{"h", 3600000},
-	};
-	uint64_t v = 0;
-	size_t i = 0;
-
-	if (s[0] < '0' || s[0] > '9')
-		return ERR_PARSE;
-	for (; s[i] >= '0' && s[i] <= '9'; i++) {
-		uint64_t d = (uint64_t)(s[i] - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return ERR_PARSE;
-		v = v * 10 + d;
-	}
-	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
-		if (strcmp(s + i, units[u].suffix) != 0)
-			continue;
-		if (v > UINT64_MAX / units[u].mult)
-			return ERR_PARSE;
-		*ms = v * units[u].mult;
-		return 0;
-	}
-	return ERR_PARSE;
+	return ys_parse_duration(s, ms);
 }
 
 static bool

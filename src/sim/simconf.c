@@ -1,6 +1,7 @@
 #include "sim/simconf.h"
 
-#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,9 @@
 
 #include <openssl/evp.h>
 
-#include "conf/conf.h"
 #include "conf/yamltree.h"
+#include "conf/yschema.h"
+#include "arc/sigv4.h"
 #include "util/err.h"
 #include "util/xalloc.h"
 
@@ -21,7 +23,6 @@
  * both files read alike to an operator.
  */
 
-#define MAX_KEY_ID	128
 #define MAX_SECRET	128
 #define MAX_TOKEN	4096
 
@@ -42,9 +43,8 @@ struct rule_src {
 };
 
 struct parser {
-	const char		*name;
+	struct yschema		 ys;		/* the file and first error */
 	struct simconf		*conf;
-	char			*err;
 	const struct ynode	*root;
 	const struct ynode	*creds_node;
 	const struct ynode	*panels_node;
@@ -53,126 +53,33 @@ struct parser {
 	struct rule_src		*rsrc;		/* parallel to panel->rules */
 };
 
-static int
-fail(struct parser *p, const struct ynode *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct parser *p, const struct ynode *at, const char *fmt, ...)
+static struct parser *
+parser_of(struct yschema *ys)
 {
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (p->err == NULL)
-		p->err = xstrfmt("%s:%d:%d: %s", p->name, at ? at->line : 1,
-		    at ? at->column : 1, msg);
-	return ERR_INVAL;
+	return (struct parser *)(void *)((char *)ys -
+	    offsetof(struct parser, ys));
 }
 
-/* User text, cut and cleaned for a one-line message. */
-static const char *
-shown(const struct ynode *n, char *buf, size_t size)
-{
-	char *s = ytree_printable(n->str, 64);
-
-	snprintf(buf, size, "%s", s);
-	free(s);
-	return buf;
-}
-
-/* The key node under which map holds key (which must be there). */
-static const struct ynode *
-name_key(const struct ynode *map, const char *key)
-{
-	for (size_t i = 0; i < map->npairs; i++)
-		if (strcmp(map->pairs[i].key->str, key) == 0)
-			return map->pairs[i].key;
-	abort();	/* callers checked with ynode_get() */
-}
-
-/* --- scalar values ----------------------------------------------------- */
-
+/* 1..maxlen printable ASCII characters other than space: secrets,
+ * session tokens. */
 static int
-get_scalar(struct parser *p, const struct ynode *key, const struct ynode *v)
+get_token(struct yschema *ys, const struct ynode *key, const struct ynode *v,
+    size_t maxlen, const char **out)
 {
-	if (ynode_is_null(v))
-		return fail(p, key, "'%s' has no value", key->str);
-	if (v->type != YNODE_SCALAR)
-		return fail(p, v, "'%s' must be a string", key->str);
-	if (v->len == 0)
-		return fail(p, v, "'%s' must not be empty", key->str);
-	return 0;
-}
-
-/* Printable ASCII without spaces: keys, secrets, tokens. */
-static int
-get_token(struct parser *p, const struct ynode *key, const struct ynode *v,
-    size_t maxlen, bool alnum, const char **out)
-{
-	if (get_scalar(p, key, v) != 0)
+	if (ys_get_scalar(ys, key, v) != 0)
 		return ERR_INVAL;
 	if (v->len > maxlen)
-		return fail(p, v, "'%s' must be at most %zu characters",
+		return ys_fail(ys, v, "'%s' must be at most %zu characters",
 		    key->str, maxlen);
 	for (size_t i = 0; i < v->len; i++) {
 		unsigned char ch = (unsigned char)v->str[i];
 
-		if (alnum && !((ch >= 'a' && ch <= 'z') ||
-		    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')))
-			return fail(p, v, "'%s' may only contain letters and "
-			    "digits", key->str);
 		if (ch <= 0x20 || ch >= 0x7f)
-			return fail(p, v, "'%s' may only contain printable "
+			return ys_fail(ys, v, "'%s' may only contain printable "
 			    "ASCII characters other than space", key->str);
 	}
 	*out = v->str;
 	return 0;
-}
-
-static bool
-parse_integer(const struct ynode *v, long long *out)
-{
-	const char *s = v->str;
-	char *end;
-
-	if (v->type != YNODE_SCALAR || !v->plain)
-		return false;
-	if (*s == '-')
-		s++;
-	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
-		return false;
-	errno = 0;
-	*out = strtoll(v->str, &end, 10);
-	return errno == 0 && *end == '\0';
-}
-
-static int
-get_bool(struct parser *p, const struct ynode *key, const struct ynode *v,
-    bool *out)
-{
-	static const char *const yes[] = {"true", "True", "TRUE", "yes",
-		"Yes", "YES"};
-	static const char *const no[] = {"false", "False", "FALSE", "no",
-		"No", "NO"};
-
-	if (ynode_is_null(v))
-		return fail(p, key, "'%s' has no value", key->str);
-	if (v->type == YNODE_SCALAR && v->plain) {
-		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-			if (strcmp(v->str, yes[i]) == 0) {
-				*out = true;
-				return 0;
-			}
-			if (strcmp(v->str, no[i]) == 0) {
-				*out = false;
-				return 0;
-			}
-		}
-	}
-	return fail(p, v, "'%s' must be true or false", key->str);
 }
 
 /* Code points in valid UTF-8 (libyaml has checked the encoding). */
@@ -198,60 +105,31 @@ check_name(struct parser *p, const struct ynode *key, const struct ynode *v,
 {
 	char buf[80];
 
-	if (get_scalar(p, key, v) != 0)
+	if (ys_get_scalar(&p->ys, key, v) != 0)
 		return ERR_INVAL;
 	if (utf8_length(v->str) > SIMCONF_MAX_NAME)
-		return fail(p, v, "%s '%s' is longer than %d characters", what,
-		    shown(v, buf, sizeof(buf)), SIMCONF_MAX_NAME);
+		return ys_fail(&p->ys, v, "%s '%s' is longer than %d "
+		    "characters", what, ys_shown(v, buf, sizeof(buf)),
+		    SIMCONF_MAX_NAME);
 	for (size_t i = 0; i < v->len; i++) {
 		unsigned char ch = (unsigned char)v->str[i];
 
 		if (ch == ' ' || (ch >= 0x09 && ch <= 0x0d))
-			return fail(p, v, "%s '%s' must not contain "
-			    "whitespace", what, shown(v, buf, sizeof(buf)));
+			return ys_fail(&p->ys, v, "%s '%s' must not contain "
+			    "whitespace", what, ys_shown(v, buf, sizeof(buf)));
 		if (ch < 0x20 || ch == 0x7f)
-			return fail(p, v, "%s '%s' must not contain control "
-			    "characters", what, shown(v, buf, sizeof(buf)));
+			return ys_fail(&p->ys, v, "%s '%s' must not contain "
+			    "control characters", what,
+			    ys_shown(v, buf, sizeof(buf)));
 		if (ascii && ch >= 0x80)
-			return fail(p, v, "%s '%s' may only contain ASCII "
-			    "characters", what, shown(v, buf, sizeof(buf)));
+			return ys_fail(&p->ys, v, "%s '%s' may only contain "
+			    "ASCII characters", what,
+			    ys_shown(v, buf, sizeof(buf)));
 	}
 	return 0;
 }
 
 /* --- sections ---------------------------------------------------------- */
-
-struct keydef {
-	const char	*name;
-	int		(*fn)(struct parser *, const struct ynode *key,
-			    const struct ynode *val, void *obj);
-};
-
-static int
-walk(struct parser *p, const struct ynode *map, const char *section,
-    const struct keydef *keys, void *obj)
-{
-	char buf[80];
-
-	for (size_t i = 0; i < map->npairs; i++) {
-		const struct ynode *k = map->pairs[i].key;
-		const struct keydef *d;
-
-		for (d = keys; d->name != NULL; d++)
-			if (strcmp(d->name, k->str) == 0)
-				break;
-		if (d->name == NULL) {
-			if (section == NULL)
-				return fail(p, k, "unknown top-level key '%s'",
-				    shown(k, buf, sizeof(buf)));
-			return fail(p, k, "unknown key '%s' in '%s'",
-			    shown(k, buf, sizeof(buf)), section);
-		}
-		if (d->fn(p, k, map->pairs[i].value, obj) != 0)
-			return ERR_INVAL;
-	}
-	return 0;
-}
 
 /* A list of control names (resolved once the panel is read). */
 static int
@@ -259,104 +137,114 @@ check_name_list(struct parser *p, const struct ynode *k,
     const struct ynode *v)
 {
 	if (ynode_is_null(v))
-		return fail(p, k, "'%s' has no value", k->str);
+		return ys_fail(&p->ys, k, "'%s' has no value", k->str);
 	if (v->type != YNODE_SEQUENCE)
-		return fail(p, v, "'%s' must be a list of routing control "
-		    "names", k->str);
+		return ys_fail(&p->ys, v, "'%s' must be a list of routing "
+		    "control names", k->str);
 	if (v->nitems == 0)
-		return fail(p, v, "'%s' must not be empty", k->str);
+		return ys_fail(&p->ys, v, "'%s' must not be empty", k->str);
 	for (size_t i = 0; i < v->nitems; i++)
 		if (v->items[i]->type != YNODE_SCALAR ||
 		    ynode_is_null(v->items[i]))
-			return fail(p, v->items[i], "each entry of '%s' must "
-			    "be a routing control name", k->str);
+			return ys_fail(&p->ys, v->items[i], "each entry of "
+			    "'%s' must be a routing control name", k->str);
 	return 0;
 }
 
 /* --- top level: account, credentials, error-status --------------------- */
 
 static int
-top_account(struct parser *p, const struct ynode *k, const struct ynode *v,
+top_account(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
+
 	(void)obj;
-	if (get_scalar(p, k, v) != 0)
+	if (ys_get_scalar(ys, k, v) != 0)
 		return ERR_INVAL;
 	if (v->len != SIMCONF_ACCOUNT_LEN)
-		return fail(p, v, "'account' must be 12 digits (an AWS "
+		return ys_fail(ys, v, "'account' must be 12 digits (an AWS "
 		    "account id)");
 	for (size_t i = 0; i < v->len; i++)
 		if (v->str[i] < '0' || v->str[i] > '9')
-			return fail(p, v, "'account' must be 12 digits (an "
+			return ys_fail(ys, v, "'account' must be 12 digits (an "
 			    "AWS account id)");
 	memcpy(p->conf->account, v->str, SIMCONF_ACCOUNT_LEN + 1);
 	return 0;
 }
 
 static int
-top_error_status(struct parser *p, const struct ynode *k,
+top_error_status(struct yschema *ys, const struct ynode *k,
     const struct ynode *v, void *obj)
 {
+	struct parser *p = parser_of(ys);
+
 	(void)obj;
-	if (get_scalar(p, k, v) != 0)
+	if (ys_get_scalar(ys, k, v) != 0)
 		return ERR_INVAL;
 	if (strcmp(v->str, "smithy") == 0)
 		p->conf->status = SIMCONF_STATUS_SMITHY;
 	else if (strcmp(v->str, "api-reference") == 0)
 		p->conf->status = SIMCONF_STATUS_API_REFERENCE;
 	else
-		return fail(p, v, "'error-status' must be smithy or "
+		return ys_fail(ys, v, "'error-status' must be smithy or "
 		    "api-reference");
 	return 0;
 }
 
 static int
-cred_key_id(struct parser *p, const struct ynode *k, const struct ynode *v,
+cred_key_id(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct simconf_cred *cr = obj;
 	struct simconf *c = p->conf;
 	const char *s;
 	char buf[80];
 
-	if (get_token(p, k, v, MAX_KEY_ID, true, &s) != 0)
+	if (ys_get_scalar(ys, k, v) != 0)
 		return ERR_INVAL;
+	/* What sigv4 accepts, so that no configured key is unusable. */
+	if (!sigv4_is_access_key_id(v->str))
+		return ys_fail(ys, v, "'access-key-id' must be 1 to 128 "
+		    "letters, digits or '_'");
+	s = v->str;
 	for (size_t i = 0; &c->creds[i] != cr; i++)
 		if (strcmp(c->creds[i].access_key_id, s) == 0)
-			return fail(p, v, "duplicate access key id '%s' (first "
-			    "at line %d)", shown(v, buf, sizeof(buf)),
+			return ys_fail(ys, v, "duplicate access key id '%s' "
+			    "(first at line %d)", ys_shown(v, buf, sizeof(buf)),
 			    c->creds[i].line);
 	cr->access_key_id = xstrdup(s);
 	return 0;
 }
 
 static int
-cred_secret(struct parser *p, const struct ynode *k, const struct ynode *v,
+cred_secret(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct simconf_cred *cr = obj;
 	const char *s;
 
-	if (get_token(p, k, v, MAX_SECRET, false, &s) != 0)
+	if (get_token(ys, k, v, MAX_SECRET, &s) != 0)
 		return ERR_INVAL;
 	cr->secret_access_key = xstrdup(s);
 	return 0;
 }
 
 static int
-cred_token(struct parser *p, const struct ynode *k, const struct ynode *v,
+cred_token(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct simconf_cred *cr = obj;
 	const char *s;
 
-	if (get_token(p, k, v, MAX_TOKEN, false, &s) != 0)
+	if (get_token(ys, k, v, MAX_TOKEN, &s) != 0)
 		return ERR_INVAL;
 	cr->session_token = xstrdup(s);
 	return 0;
 }
 
-static const struct keydef cred_keys[] = {
+static const struct ys_key cred_keys[] = {
 	{"access-key-id", cred_key_id},
 	{"secret-access-key", cred_secret},
 	{"session-token", cred_token},
@@ -364,39 +252,40 @@ static const struct keydef cred_keys[] = {
 };
 
 static int
-top_credentials(struct parser *p, const struct ynode *k,
+top_credentials(struct yschema *ys, const struct ynode *k,
     const struct ynode *v, void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct simconf *c = p->conf;
 
 	(void)obj;
 	p->creds_node = k;
 	if (ynode_is_null(v))
-		return fail(p, k, "'credentials' has no value");
+		return ys_fail(ys, k, "'credentials' has no value");
 	if (v->type != YNODE_SEQUENCE)
-		return fail(p, v, "'credentials' must be a list of "
+		return ys_fail(ys, v, "'credentials' must be a list of "
 		    "credentials");
 	if (v->nitems == 0)
-		return fail(p, v, "'credentials' must not be empty");
+		return ys_fail(ys, v, "'credentials' must not be empty");
 	c->creds = xcalloc(v->nitems, sizeof(*c->creds));
 	for (size_t i = 0; i < v->nitems; i++) {
 		const struct ynode *it = v->items[i];
 		struct simconf_cred *cr = &c->creds[i];
 
 		if (it->type != YNODE_MAPPING)
-			return fail(p, it, "each entry of 'credentials' must "
-			    "be a mapping with 'access-key-id' and "
+			return ys_fail(ys, it, "each entry of 'credentials' "
+			    "must be a mapping with 'access-key-id' and "
 			    "'secret-access-key'");
 		cr->line = it->line;
 		cr->column = it->column;
 		c->ncreds++;
-		if (walk(p, it, "credentials", cred_keys, cr) != 0)
+		if (ys_walk(ys, it, "credentials", cred_keys, NULL, cr) != 0)
 			return ERR_INVAL;
 		if (cr->access_key_id == NULL)
-			return fail(p, it, "credential has no "
+			return ys_fail(ys, it, "credential has no "
 			    "'access-key-id'");
 		if (cr->secret_access_key == NULL)
-			return fail(p, it, "credential '%s' has no "
+			return ys_fail(ys, it, "credential '%s' has no "
 			    "'secret-access-key'", cr->access_key_id);
 	}
 	return 0;
@@ -405,9 +294,10 @@ top_credentials(struct parser *p, const struct ynode *k,
 /* --- routing controls -------------------------------------------------- */
 
 static int
-ctl_name(struct parser *p, const struct ynode *k, const struct ynode *v,
+ctl_name(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct simconf_control *ctl = obj;
 	struct simconf_panel *pn = p->panel;
 	char buf[80];
@@ -416,50 +306,51 @@ ctl_name(struct parser *p, const struct ynode *k, const struct ynode *v,
 		return ERR_INVAL;
 	for (size_t i = 0; &pn->controls[i] != ctl; i++)
 		if (strcmp(pn->controls[i].name, v->str) == 0)
-			return fail(p, v, "duplicate routing control name '%s' "
-			    "in control panel '%s' (first at line %d)",
-			    shown(v, buf, sizeof(buf)), pn->name,
+			return ys_fail(ys, v, "duplicate routing control name "
+			    "'%s' in control panel '%s' (first at line %d)",
+			    ys_shown(v, buf, sizeof(buf)), pn->name,
 			    pn->controls[i].line);
 	ctl->name = xstrdup(v->str);
 	return 0;
 }
 
 static int
-ctl_state(struct parser *p, const struct ynode *k, const struct ynode *v,
+ctl_state(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct simconf_control *ctl = obj;
 
-	if (get_scalar(p, k, v) != 0)
+	if (ys_get_scalar(ys, k, v) != 0)
 		return ERR_INVAL;
 	if (strcmp(v->str, "On") == 0)
 		ctl->on = true;
 	else if (strcmp(v->str, "Off") == 0)
 		ctl->on = false;
 	else
-		return fail(p, v, "'state' must be On or Off");
+		return ys_fail(ys, v, "'state' must be On or Off");
 	return 0;
 }
 
-static const struct keydef ctl_keys[] = {
+static const struct ys_key ctl_keys[] = {
 	{"name", ctl_name},
 	{"state", ctl_state},
 	{NULL, NULL}
 };
 
 static int
-panel_controls(struct parser *p, const struct ynode *k, const struct ynode *v,
+panel_controls(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct simconf_panel *pn = obj;
 
 	if (ynode_is_null(v))
 		return 0;	/* no controls */
 	if (v->type != YNODE_SEQUENCE)
-		return fail(p, v, "'%s' must be a list of routing controls",
+		return ys_fail(ys, v, "'%s' must be a list of routing controls",
 		    k->str);
 	if (v->nitems > SIMCONF_MAX_PANEL_CONTROLS)
-		return fail(p, v->items[SIMCONF_MAX_PANEL_CONTROLS],
+		return ys_fail(ys, v->items[SIMCONF_MAX_PANEL_CONTROLS],
 		    "control panel '%s' has more than %d routing controls",
 		    pn->name, SIMCONF_MAX_PANEL_CONTROLS);
 	pn->controls = xcalloc(v->nitems ? v->nitems : 1,
@@ -469,18 +360,20 @@ panel_controls(struct parser *p, const struct ynode *k, const struct ynode *v,
 		struct simconf_control *ctl = &pn->controls[i];
 
 		if (it->type != YNODE_MAPPING)
-			return fail(p, it, "each entry of 'routing-controls' "
-			    "must be a mapping with 'name' and 'state'");
+			return ys_fail(ys, it, "each entry of "
+			    "'routing-controls' must be a mapping with 'name' "
+			    "and 'state'");
 		ctl->line = it->line;
 		ctl->column = it->column;
 		pn->ncontrols++;
-		if (walk(p, it, "routing-controls", ctl_keys, ctl) != 0)
+		if (ys_walk(ys, it, "routing-controls", ctl_keys, NULL,
+		    ctl) != 0)
 			return ERR_INVAL;
 		if (ctl->name == NULL)
-			return fail(p, it, "routing control has no 'name'");
+			return ys_fail(ys, it, "routing control has no 'name'");
 		if (++p->conf->ncontrols > SIMCONF_MAX_CONTROLS)
-			return fail(p, it, "more than %d routing controls in "
-			    "the cluster", SIMCONF_MAX_CONTROLS);
+			return ys_fail(ys, it, "more than %d routing controls "
+			    "in the cluster", SIMCONF_MAX_CONTROLS);
 		ctl->arn = simconf_control_arn(p->conf->account, pn->name,
 		    ctl->name);
 	}
@@ -495,9 +388,10 @@ struct rule_ctx {
 };
 
 static int
-rule_name(struct parser *p, const struct ynode *k, const struct ynode *v,
+rule_name(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct rule_ctx *rc = obj;
 	struct simconf_panel *pn = p->panel;
 	char buf[80];
@@ -506,9 +400,9 @@ rule_name(struct parser *p, const struct ynode *k, const struct ynode *v,
 		return ERR_INVAL;
 	for (size_t i = 0; &pn->rules[i] != rc->r; i++)
 		if (strcmp(pn->rules[i].name, v->str) == 0)
-			return fail(p, v, "duplicate safety rule name '%s' in "
-			    "control panel '%s' (first at line %d)",
-			    shown(v, buf, sizeof(buf)), pn->name,
+			return ys_fail(ys, v, "duplicate safety rule name '%s' "
+			    "in control panel '%s' (first at line %d)",
+			    ys_shown(v, buf, sizeof(buf)), pn->name,
 			    pn->rules[i].line);
 	rc->r->name = xstrdup(v->str);
 	rc->src->name = v;
@@ -516,28 +410,29 @@ rule_name(struct parser *p, const struct ynode *k, const struct ynode *v,
 }
 
 static int
-rule_kind(struct parser *p, const struct ynode *k, const struct ynode *v,
+rule_kind(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct rule_ctx *rc = obj;
 
-	if (get_scalar(p, k, v) != 0)
+	if (ys_get_scalar(ys, k, v) != 0)
 		return ERR_INVAL;
 	if (strcmp(v->str, "assertion") == 0)
 		rc->r->kind = SIMCONF_ASSERTION;
 	else if (strcmp(v->str, "gating") == 0)
 		rc->r->kind = SIMCONF_GATING;
 	else
-		return fail(p, v, "'type' of a safety rule must be assertion "
-		    "or gating");
+		return ys_fail(ys, v, "'type' of a safety rule must be "
+		    "assertion or gating");
 	rc->src->kind = v;
 	return 0;
 }
 
 static int
-rule_controls(struct parser *p, const struct ynode *k, const struct ynode *v,
+rule_controls(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct rule_ctx *rc = obj;
 
 	if (check_name_list(p, k, v) != 0)
@@ -552,12 +447,12 @@ rule_controls(struct parser *p, const struct ynode *k, const struct ynode *v,
 }
 
 static int
-rc_type(struct parser *p, const struct ynode *k, const struct ynode *v,
+rc_type(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct rule_ctx *rc = obj;
 
-	if (get_scalar(p, k, v) != 0)
+	if (ys_get_scalar(ys, k, v) != 0)
 		return ERR_INVAL;
 	if (strcmp(v->str, "ATLEAST") == 0)
 		rc->r->type = SIMCONF_ATLEAST;
@@ -566,36 +461,36 @@ rc_type(struct parser *p, const struct ynode *k, const struct ynode *v,
 	else if (strcmp(v->str, "OR") == 0)
 		rc->r->type = SIMCONF_OR;
 	else
-		return fail(p, v, "'type' of a rule must be ATLEAST, AND or "
-		    "OR");
+		return ys_fail(ys, v, "'type' of a rule must be ATLEAST, AND "
+		    "or OR");
 	rc->src->rtype = v;
 	return 0;
 }
 
 static int
-rc_threshold(struct parser *p, const struct ynode *k, const struct ynode *v,
+rc_threshold(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct rule_ctx *rc = obj;
 
-	if (ynode_is_null(v))
-		return fail(p, k, "'threshold' has no value");
-	if (!parse_integer(v, &rc->src->threshold_val))
-		return fail(p, v, "'threshold' must be an integer");
-	rc->src->threshold = v;	/* range checked with the controls */
+	/* The range depends on the controls: checked in finish_threshold. */
+	if (ys_get_int(ys, k, v, LLONG_MIN, LLONG_MAX,
+	    &rc->src->threshold_val) != 0)
+		return ERR_INVAL;
+	rc->src->threshold = v;
 	return 0;
 }
 
 static int
-rc_inverted(struct parser *p, const struct ynode *k, const struct ynode *v,
+rc_inverted(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct rule_ctx *rc = obj;
 
-	return get_bool(p, k, v, &rc->src->inverted);
+	return ys_get_bool(ys, k, v, &rc->src->inverted);
 }
 
-static const struct keydef rc_keys[] = {
+static const struct ys_key rc_keys[] = {
 	{"type", rc_type},
 	{"threshold", rc_threshold},
 	{"inverted", rc_inverted},
@@ -603,39 +498,31 @@ static const struct keydef rc_keys[] = {
 };
 
 static int
-rule_config(struct parser *p, const struct ynode *k, const struct ynode *v,
+rule_config(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct rule_ctx *rc = obj;
 
 	if (ynode_is_null(v))
-		return fail(p, k, "'rule' has no value");
+		return ys_fail(ys, k, "'rule' has no value");
 	if (v->type != YNODE_MAPPING)
-		return fail(p, v, "'rule' must be a mapping with 'type' and, "
-		    "for ATLEAST, 'threshold'");
+		return ys_fail(ys, v, "'rule' must be a mapping with 'type' "
+		    "and, for ATLEAST, 'threshold'");
 	rc->src->rule = v;
-	return walk(p, v, "rule", rc_keys, rc);
+	return ys_walk(ys, v, "rule", rc_keys, NULL, rc);
 }
 
 static int
-rule_wait(struct parser *p, const struct ynode *k, const struct ynode *v,
+rule_wait(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct rule_ctx *rc = obj;
-	uint64_t ms;
 
-	if (ynode_is_null(v))
-		return fail(p, k, "'wait-period' has no value");
-	if (v->type != YNODE_SCALAR || conf_parse_duration(v->str, &ms) != 0)
-		return fail(p, v, "'wait-period' must be a duration such as "
-		    "500ms, 10s, 2m or 1h");
-	if (ms > SIMCONF_MAX_WAIT_MS)
-		return fail(p, v, "'wait-period' must be between 0s and 1h");
-	rc->src->wait_ms = ms;
-	return 0;
+	return ys_get_duration(ys, k, v, 0, SIMCONF_MAX_WAIT_MS,
+	    &rc->src->wait_ms);
 }
 
-static const struct keydef rule_keys[] = {
+static const struct ys_key rule_keys[] = {
 	{"name", rule_name},
 	{"type", rule_kind},
 	{"controls", rule_controls},
@@ -653,35 +540,36 @@ parse_rule(struct parser *p, const struct ynode *v)
 	struct rule_ctx rc;
 
 	if (v->type != YNODE_MAPPING)
-		return fail(p, v, "each entry of 'safety-rules' must be a "
-		    "mapping with 'name', 'type' and 'rule'");
+		return ys_fail(&p->ys, v, "each entry of 'safety-rules' must "
+		    "be a mapping with 'name', 'type' and 'rule'");
 	rc.r = &pn->rules[pn->nrules];
 	rc.src = &p->rsrc[pn->nrules];
 	rc.r->line = v->line;
 	rc.r->column = v->column;
 	rc.src->node = v;
 	pn->nrules++;
-	if (walk(p, v, "safety-rules", rule_keys, &rc) != 0)
+	if (ys_walk(&p->ys, v, "safety-rules", rule_keys, NULL, &rc) != 0)
 		return ERR_INVAL;
 	if (rc.r->name == NULL)
-		return fail(p, v, "safety rule has no 'name'");
+		return ys_fail(&p->ys, v, "safety rule has no 'name'");
 	rc.r->arn = simconf_rule_arn(p->conf->account, pn->name, rc.r->name);
 	return 0;
 }
 
 static int
-panel_rules(struct parser *p, const struct ynode *k, const struct ynode *v,
+panel_rules(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct simconf_panel *pn = obj;
 
 	if (ynode_is_null(v))
 		return 0;
 	if (v->type != YNODE_SEQUENCE)
-		return fail(p, v, "'%s' must be a list of safety rules",
+		return ys_fail(ys, v, "'%s' must be a list of safety rules",
 		    k->str);
 	if (v->nitems > SIMCONF_MAX_PANEL_RULES)
-		return fail(p, v->items[SIMCONF_MAX_PANEL_RULES],
+		return ys_fail(ys, v->items[SIMCONF_MAX_PANEL_RULES],
 		    "control panel '%s' has more than %d safety rules",
 		    pn->name, SIMCONF_MAX_PANEL_RULES);
 	pn->rules = xcalloc(v->nitems ? v->nitems : 1, sizeof(*pn->rules));
@@ -714,15 +602,16 @@ resolve_list(struct parser *p, const struct simconf_rule *r,
 			if (strcmp(pn->controls[j].name, it->str) == 0)
 				break;
 		if (j == pn->ncontrols)
-			return fail(p, it, "unknown routing control '%s' in "
-			    "safety rule '%s' (control panel '%s' has none "
-			    "by that name)", shown(it, buf, sizeof(buf)),
-			    r->name, pn->name);
+			return ys_fail(&p->ys, it, "unknown routing control "
+			    "'%s' in safety rule '%s' (control panel '%s' has "
+			    "none by that name)",
+			    ys_shown(it, buf, sizeof(buf)), r->name, pn->name);
 		for (size_t m = 0; m < *n; m++)
 			if ((*out)[m] == j)
-				return fail(p, it, "routing control '%s' is "
-				    "listed twice in '%s' of safety rule '%s'",
-				    pn->controls[j].name, key->str, r->name);
+				return ys_fail(&p->ys, it, "routing control "
+				    "'%s' is listed twice in '%s' of safety "
+				    "rule '%s'", pn->controls[j].name, key->str,
+				    r->name);
 		(*out)[(*n)++] = j;
 	}
 	return 0;
@@ -737,19 +626,19 @@ finish_threshold(struct parser *p, struct simconf_rule *r,
 
 	if (r->type != SIMCONF_ATLEAST) {
 		if (src->threshold != NULL)
-			return fail(p, src->threshold, "'threshold' only "
-			    "applies to ATLEAST rules");
+			return ys_fail(&p->ys, src->threshold, "'threshold' "
+			    "only applies to ATLEAST rules");
 		r->threshold = r->type == SIMCONF_AND ?
 		    (unsigned)r->ncontrols : 1;
 		return 0;
 	}
 	if (src->threshold == NULL)
-		return fail(p, src->rule, "ATLEAST rule of safety rule '%s' "
-		    "has no 'threshold'", r->name);
+		return ys_fail(&p->ys, src->rule, "ATLEAST rule of safety rule "
+		    "'%s' has no 'threshold'", r->name);
 	if (src->threshold_val < 1 ||
 	    src->threshold_val > (long long)r->ncontrols)
-		return fail(p, src->threshold, "'threshold' must be between 1 "
-		    "and %zu (the number of %s)", r->ncontrols, what);
+		return ys_fail(&p->ys, src->threshold, "'threshold' must be "
+		    "between 1 and %zu (the number of %s)", r->ncontrols, what);
 	r->threshold = (unsigned)src->threshold_val;
 	return 0;
 }
@@ -759,36 +648,37 @@ static int
 finish_rule(struct parser *p, struct simconf_rule *r,
     const struct rule_src *src)
 {
+	const struct ynode *extra = src->gating != NULL ? src->gating :
+	    src->targets;
+
 	if (src->kind == NULL)
-		return fail(p, src->node, "safety rule '%s' has no 'type' "
-		    "(assertion or gating)", r->name);
+		return ys_fail(&p->ys, src->node, "safety rule '%s' has no "
+		    "'type' (assertion or gating)", r->name);
 	if (r->kind == SIMCONF_ASSERTION) {
-		if (src->gating != NULL || src->targets != NULL)
-			return fail(p, src->gating != NULL ? src->gating :
-			    src->targets, "'%s' only applies to gating rules",
-			    (src->gating != NULL ? src->gating :
-			    src->targets)->str);
+		if (extra != NULL)
+			return ys_fail(&p->ys, extra, "'%s' only applies to "
+			    "gating rules", extra->str);
 		if (src->controls == NULL)
-			return fail(p, src->node, "assertion rule '%s' has no "
-			    "'controls'", r->name);
+			return ys_fail(&p->ys, src->node, "assertion rule '%s' "
+			    "has no 'controls'", r->name);
 	} else {
 		if (src->controls != NULL)
-			return fail(p, src->controls, "'controls' only applies "
-			    "to assertion rules (a gating rule has "
+			return ys_fail(&p->ys, src->controls, "'controls' only "
+			    "applies to assertion rules (a gating rule has "
 			    "'gating-controls' and 'target-controls')");
 		if (src->gating == NULL)
-			return fail(p, src->node, "gating rule '%s' has no "
-			    "'gating-controls'", r->name);
+			return ys_fail(&p->ys, src->node, "gating rule '%s' "
+			    "has no 'gating-controls'", r->name);
 		if (src->targets == NULL)
-			return fail(p, src->node, "gating rule '%s' has no "
-			    "'target-controls'", r->name);
+			return ys_fail(&p->ys, src->node, "gating rule '%s' "
+			    "has no 'target-controls'", r->name);
 	}
 	if (src->rule == NULL)
-		return fail(p, src->node, "safety rule '%s' has no 'rule'",
-		    r->name);
+		return ys_fail(&p->ys, src->node, "safety rule '%s' has no "
+		    "'rule'", r->name);
 	if (src->rtype == NULL)
-		return fail(p, src->rule, "'rule' of safety rule '%s' has no "
-		    "'type' (ATLEAST, AND or OR)", r->name);
+		return ys_fail(&p->ys, src->rule, "'rule' of safety rule '%s' "
+		    "has no 'type' (ATLEAST, AND or OR)", r->name);
 	if (resolve_list(p, r, r->kind == SIMCONF_ASSERTION ? src->controls :
 	    src->gating, &r->controls, &r->ncontrols) != 0)
 		return ERR_INVAL;
@@ -814,26 +704,26 @@ panel_name(struct parser *p, const struct ynode *k, const struct ynode *v,
 		return ERR_INVAL;
 	for (size_t i = 0; &c->panels[i] != pn; i++)
 		if (strcmp(c->panels[i].name, v->str) == 0)
-			return fail(p, v, "duplicate control panel name '%s' "
-			    "(first at line %d)", shown(v, buf, sizeof(buf)),
-			    c->panels[i].line);
+			return ys_fail(&p->ys, v, "duplicate control panel "
+			    "name '%s' (first at line %d)",
+			    ys_shown(v, buf, sizeof(buf)), c->panels[i].line);
 	pn->name = xstrdup(v->str);
 	return 0;
 }
 
 /* The name is read before the walk (parse_panel); nothing left to do. */
 static int
-panel_name_done(struct parser *p, const struct ynode *k,
+panel_name_done(struct yschema *ys, const struct ynode *k,
     const struct ynode *v, void *obj)
 {
-	(void)p;
+	(void)ys;
 	(void)k;
 	(void)v;
 	(void)obj;
 	return 0;
 }
 
-static const struct keydef panel_keys[] = {
+static const struct ys_key panel_keys[] = {
 	{"name", panel_name_done},
 	{"routing-controls", panel_controls},
 	{"safety-rules", panel_rules},
@@ -849,8 +739,8 @@ parse_panel(struct parser *p, const struct ynode *v)
 	int ret;
 
 	if (v->type != YNODE_MAPPING)
-		return fail(p, v, "each entry of 'control-panels' must be a "
-		    "mapping with 'name' and 'routing-controls'");
+		return ys_fail(&p->ys, v, "each entry of 'control-panels' must "
+		    "be a mapping with 'name' and 'routing-controls'");
 	pn = &c->panels[c->npanels++];
 	pn->line = v->line;
 	pn->column = v->column;
@@ -861,12 +751,12 @@ parse_panel(struct parser *p, const struct ynode *v)
 	 */
 	name = ynode_get(v, "name");
 	if (name == NULL)
-		return fail(p, v, "control panel has no 'name'");
-	if (panel_name(p, name_key(v, "name"), name, pn) != 0)
+		return ys_fail(&p->ys, v, "control panel has no 'name'");
+	if (panel_name(p, ys_key_node(v, "name"), name, pn) != 0)
 		return ERR_INVAL;
 	pn->arn = simconf_panel_arn(c->account, pn->name);
 	p->rsrc = NULL;
-	ret = walk(p, v, "control-panels", panel_keys, pn);
+	ret = ys_walk(&p->ys, v, "control-panels", panel_keys, NULL, pn);
 	for (size_t i = 0; ret == 0 && i < pn->nrules; i++)
 		ret = finish_rule(p, &pn->rules[i], &p->rsrc[i]);
 	free(p->rsrc);
@@ -875,22 +765,23 @@ parse_panel(struct parser *p, const struct ynode *v)
 }
 
 static int
-top_panels(struct parser *p, const struct ynode *k, const struct ynode *v,
+top_panels(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
+	struct parser *p = parser_of(ys);
 	struct simconf *c = p->conf;
 
 	(void)obj;
 	p->panels_node = k;
 	if (ynode_is_null(v))
-		return fail(p, k, "'control-panels' has no value");
+		return ys_fail(ys, k, "'control-panels' has no value");
 	if (v->type != YNODE_SEQUENCE)
-		return fail(p, v, "'control-panels' must be a list of control "
-		    "panels");
+		return ys_fail(ys, v, "'control-panels' must be a list of "
+		    "control panels");
 	if (v->nitems == 0)
-		return fail(p, v, "'control-panels' must not be empty");
+		return ys_fail(ys, v, "'control-panels' must not be empty");
 	if (v->nitems > SIMCONF_MAX_PANELS)
-		return fail(p, v->items[SIMCONF_MAX_PANELS], "more than %d "
+		return ys_fail(ys, v->items[SIMCONF_MAX_PANELS], "more than %d "
 		    "control panels", SIMCONF_MAX_PANELS);
 	c->panels = xcalloc(v->nitems, sizeof(*c->panels));
 	for (size_t i = 0; i < v->nitems; i++)
@@ -899,7 +790,7 @@ top_panels(struct parser *p, const struct ynode *k, const struct ynode *v,
 	return 0;
 }
 
-static const struct keydef top_keys[] = {
+static const struct ys_key top_keys[] = {
 	{"account", top_account},
 	{"credentials", top_credentials},
 	{"error-status", top_error_status},
@@ -910,75 +801,53 @@ static const struct keydef top_keys[] = {
 /* --- entry points ------------------------------------------------------ */
 
 static int
-from_tree(const struct ytree *t, struct simconf **out, char **errmsg)
+from_tree(const struct ytree *t, void *out, char **errmsg)
 {
 	struct parser p;
 	const struct ynode *acct;
 	int ret;
 
 	memset(&p, 0, sizeof(p));
-	p.name = ytree_name(t);
-	p.root = ytree_root(t);
 	p.conf = xcalloc(1, sizeof(*p.conf));
-	p.conf->path = xstrdup(p.name);
-	if (p.root == NULL || ynode_is_null(p.root)) {
-		ret = fail(&p, NULL, "empty configuration (expected a mapping "
-		    "with 'account', 'credentials' and 'control-panels')");
-	} else if (p.root->type != YNODE_MAPPING) {
-		ret = fail(&p, p.root, "the top level must be a mapping, not "
-		    "a %s", ynode_type_name(p.root->type));
-	} else if ((acct = ynode_get(p.root, "account")) == NULL) {
-		ret = fail(&p, p.root, "missing 'account' (the AWS account "
-		    "id, 12 digits)");
-	} else {
-		/* ARNs need the account, wherever it is in the file. */
-		ret = top_account(&p, name_key(p.root, "account"), acct, NULL);
-		if (ret == 0)
-			ret = walk(&p, p.root, NULL, top_keys, NULL);
-	}
+	p.conf->path = xstrdup(ytree_name(t));
+	ret = ys_root(&p.ys, t, "a mapping with 'account', 'credentials' and "
+	    "'control-panels'", &p.root);
+	if (ret == 0 && (acct = ynode_get(p.root, "account")) == NULL)
+		ret = ys_fail(&p.ys, p.root, "missing 'account' (the AWS "
+		    "account id, 12 digits)");
+	/* ARNs need the account, wherever it is in the file. */
+	if (ret == 0)
+		ret = top_account(&p.ys, ys_key_node(p.root, "account"), acct,
+		    NULL);
+	if (ret == 0)
+		ret = ys_walk(&p.ys, p.root, NULL, top_keys, NULL, NULL);
 	if (ret == 0 && p.creds_node == NULL)
-		ret = fail(&p, p.root, "missing 'credentials' (at least one "
-		    "access key)");
+		ret = ys_fail(&p.ys, p.root, "missing 'credentials' (at least "
+		    "one access key)");
 	if (ret == 0 && p.panels_node == NULL)
-		ret = fail(&p, p.root, "missing 'control-panels' (at least "
-		    "one control panel)");
+		ret = ys_fail(&p.ys, p.root, "missing 'control-panels' (at "
+		    "least one control panel)");
 	free(p.rsrc);
 	if (ret != 0) {
 		simconf_free(p.conf);
-		*errmsg = p.err;
+		*errmsg = p.ys.err;
 		return ret;
 	}
-	*out = p.conf;
+	*(struct simconf **)out = p.conf;
 	return 0;
 }
 
 int
 simconf_load(const char *path, struct simconf **out, char **errmsg)
 {
-	struct ytree *t;
-	int ret;
-
-	ret = ytree_load(path, &t, errmsg);
-	if (ret != 0)
-		return ret;
-	ret = from_tree(t, out, errmsg);
-	ytree_free(t);
-	return ret;
+	return ys_load(path, from_tree, out, errmsg);
 }
 
 int
 simconf_load_string(const char *name, const char *text, size_t len,
     struct simconf **out, char **errmsg)
 {
-	struct ytree *t;
-	int ret;
-
-	ret = ytree_parse(name, text, len, &t, errmsg);
-	if (ret != 0)
-		return ret;
-	ret = from_tree(t, out, errmsg);
-	ytree_free(t);
-	return ret;
+	return ys_load_string(name, text, len, from_tree, out, errmsg);
 }
 
 void

@@ -189,6 +189,26 @@ Test(simconf_good, shipped_example)
 	"credentials: [{access-key-id: AK, secret-access-key: s}]\n" \
 	"control-panels: [{name: P, routing-controls: [{name: a}]}]\n"
 
+/* Access key ids: what sigv4 accepts, up to 128 of [A-Za-z0-9_]. */
+Test(simconf_good, access_key_ids)
+{
+	char key[129], *yaml;
+	struct simconf *c;
+
+	memset(key, 'K', 128);
+	key[128] = '\0';
+	key[5] = '_';
+	yaml = xstrfmt("account: \"111122223333\"\n"
+	    "credentials: [{access-key-id: %s, secret-access-key: s}, "
+	    "{access-key-id: A_1, secret-access-key: t}]\n"
+	    "control-panels: [{name: P}]\n", key);
+	c = load_ok(yaml);
+	cr_expect_str_eq(c->creds[0].access_key_id, key);
+	cr_expect_str_eq(c->creds[1].access_key_id, "A_1");
+	simconf_free(c);
+	free(yaml);
+}
+
 Test(simconf_good, defaults)
 {
 	struct simconf *c = load_ok(MINIMAL);
@@ -203,7 +223,8 @@ Test(simconf_good, defaults)
 Test(simconf_good, panel_without_controls_and_account_last)
 {
 	struct simconf *c = load_ok(
-	    "control-panels: [{name: Empty}, {name: E2, routing-controls: []}]\n"
+	    "control-panels: [{name: Empty}, {name: E2, "
+	    "routing-controls: []}]\n"
 	    "credentials: [{access-key-id: AK, secret-access-key: s}]\n"
 	    "error-status: api-reference\n"
 	    "account: 000000000000\n");
@@ -316,7 +337,8 @@ Test(simconf_good, names_up_to_64_characters)
 	    "control-panels: [{name: %.64s, routing-controls: "
 	    "[{name: %s}], safety-rules: [{name: %s, type: assertion, "
 	    "controls: [%s], rule: {type: OR}}]}]\n",
-	    "PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP",
+	    "PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP"
+	    "PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP",
 	    name, name, name);
 	c = load_ok(yaml);
 	cr_expect_eq(strlen(c->panels[0].name), 64);
@@ -410,8 +432,13 @@ static const struct bad_case bad_cases[] = {
 	    "  - {access-key-id: AK, secret-access-key: t}\n" PANELS CTLS,
 	    "t.yaml:4:21: duplicate access key id 'AK' (first at line 3)", 0},
 	{ACCT "credentials: [{access-key-id: AK-1, secret-access-key: s}]\n"
-	    PANELS CTLS, "t.yaml:2:31: 'access-key-id' may only contain "
-	    "letters and digits", 0},
+	    PANELS CTLS, "t.yaml:2:31: 'access-key-id' must be 1 to 128 "
+	    "letters, digits or '_'", 0},
+	{ACCT "credentials: [{access-key-id: "
+	    "K0123456789012345678901234567890123456789012345678901234567890123"
+	    "4567890123456789012345678901234567890123456789012345678901234567, "
+	    "secret-access-key: s}]\n" PANELS CTLS, "t.yaml:2:31: "
+	    "'access-key-id' must be 1 to 128 letters, digits or '_'", 0},
 	{ACCT "credentials: [{access-key-id: AK, secret-access-key: "
 	    "\"a b\"}]\n" PANELS CTLS, "t.yaml:2:54: 'secret-access-key' may "
 	    "only contain printable ASCII characters other than space", 0},
@@ -570,7 +597,13 @@ static const struct bad_case bad_cases[] = {
 	    "controls)", 0},
 	{HEAD RULES "      - {name: r, type: assertion, controls: [a, b], "
 	    "rule: {type: ATLEAST, threshold: \"1\"}}\n", "t.yaml:7:87: "
+	    "'threshold' must be an integer, not a string", 0},
+	{HEAD RULES "      - {name: r, type: assertion, controls: [a, b], "
+	    "rule: {type: ATLEAST, threshold: one}}\n", "t.yaml:7:87: "
 	    "'threshold' must be an integer", 0},
+	{HEAD RULES "      - {name: r, type: assertion, controls: [a, b], "
+	    "rule: {type: ATLEAST, threshold: }}\n", "t.yaml:7:76: "
+	    "'threshold' has no value", 0},
 	{HEAD RULES "      - {name: r, type: assertion, controls: [a, b], "
 	    "rule: {type: AND, threshold: 2}}\n", "t.yaml:7:83: 'threshold' "
 	    "only applies to ATLEAST rules", 0},
