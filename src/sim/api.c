@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "sim/cluster.h"
 #include "util/err.h"
+#include "util/jsonx.h"
 #include "util/xalloc.h"
 
 /*
@@ -146,40 +146,12 @@ intern(const char *type)
 
 /* --- JSON helpers ------------------------------------------------------ */
 
-/* jansson's constructors return NULL only when out of memory. */
-static json_t *
-checked(json_t *j)
-{
-	if (j == NULL)
-		abort();
-	return j;
-}
-
-static void
-set_new(json_t *obj, const char *key, json_t *val)
-{
-	if (json_object_set_new(obj, key, checked(val)) != 0)
-		abort();
-}
-
-static void
-append_new(json_t *arr, json_t *val)
-{
-	if (json_array_append_new(arr, checked(val)) != 0)
-		abort();
-}
-
 /* Takes doc. */
 static void
 reply_json(struct sim_reply *r, int status, json_t *doc)
 {
-	char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-	if (s == NULL)
-		abort();
 	r->status = status;
-	r->body = xstrdup(s);
-	free(s);
+	r->body = jsonx_dump(doc);
 	json_decref(doc);
 }
 
@@ -187,7 +159,7 @@ reply_json(struct sim_reply *r, int status, json_t *doc)
 static json_t *
 error_doc(struct sim_reply *r, const char *type, const char *message)
 {
-	json_t *doc = checked(json_object());
+	json_t *doc = jsonx_check(json_object());
 
 	json_t *m = json_string(message);
 
@@ -198,14 +170,17 @@ error_doc(struct sim_reply *r, const char *type, const char *message)
 	if (m == NULL) {
 		char *clean = xstrdup(message);
 
-		for (char *p = clean; *p != '\0'; p++)
-			if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+		for (char *p = clean; *p != '\0'; p++) {
+			unsigned char ch = (unsigned char)*p;
+
+			if (ch < 0x20 || ch > 0x7e)
 				*p = '?';
+		}
 		m = json_string(clean);
 		free(clean);
 	}
-	set_new(doc, "__type", json_string(type));
-	set_new(doc, "message", m);
+	jsonx_set(doc, "__type", json_string(type));
+	jsonx_set(doc, "message", m);
 	r->error_type = intern(type);
 	return doc;
 }
@@ -227,7 +202,7 @@ sim_reply_error(struct sim_reply *r, int status, const char *type,
 	r->retry_after = -1;
 	doc = error_doc(r, type, message);
 	if (retry_after >= 0) {
-		set_new(doc, "retryAfterSeconds", json_integer(retry_after));
+		jsonx_set(doc, "retryAfterSeconds", json_integer(retry_after));
 		r->retry_after = retry_after;
 	}
 	reply_json(r, status, doc);
@@ -271,17 +246,17 @@ violation(struct req *q, const char *path, const char *value,
     const char *fmt, ...)
 {
 	char constraint[200], *line, *t;
-	json_t *f = checked(json_object());
+	json_t *f = jsonx_check(json_object());
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(constraint, sizeof(constraint), fmt, ap);
 	va_end(ap);
-	set_new(f, "name", json_string(path));
-	set_new(f, "message", json_string(constraint));
+	jsonx_set(f, "name", json_string(path));
+	jsonx_set(f, "message", json_string(constraint));
 	if (q->fields == NULL)
-		q->fields = checked(json_array());
-	append_new(q->fields, f);
+		q->fields = jsonx_check(json_array());
+	jsonx_append(q->fields, f);
 	line = xstrfmt("Value %s at '%s' failed to satisfy constraint: %s",
 	    value, path, constraint);
 	t = q->text == NULL ? line : xstrfmt("%s; %s", q->text, line);
@@ -314,17 +289,6 @@ quote(const char *s)
 	return xstrfmt("'%.*s...'", (int)n, s);
 }
 
-static size_t
-utf8_length(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* Java's \s: the ASCII whitespace the model's \S patterns exclude. */
 static bool
 is_space(char ch)
@@ -345,7 +309,7 @@ static void
 check_length(struct req *q, const char *path, const char *s, size_t min,
     size_t max)
 {
-	size_t n = utf8_length(s);
+	size_t n = simconf_char_count(s);
 	char *v;
 
 	if (n >= min && n <= max)
@@ -493,7 +457,7 @@ reply_invalid(struct req *q)
 
 	if (q->parse_err != NULL) {
 		doc = error_doc(q->r, T_VALIDATION, q->parse_err);
-		set_new(doc, "reason", json_string("cannotParse"));
+		jsonx_set(doc, "reason", json_string("cannotParse"));
 		reply_error_doc(q->c, q->r, doc);
 		return true;
 	}
@@ -502,8 +466,8 @@ reply_invalid(struct req *q)
 	msg = xstrfmt("%zu validation error%s detected: %s", q->nerr,
 	    q->nerr > 1 ? "s" : "", q->text);
 	doc = error_doc(q->r, T_VALIDATION, msg);
-	set_new(doc, "reason", json_string("fieldValidationFailed"));
-	set_new(doc, "fields", json_incref(q->fields));
+	jsonx_set(doc, "reason", json_string("fieldValidationFailed"));
+	jsonx_set(doc, "fields", json_incref(q->fields));
 	reply_error_doc(q->c, q->r, doc);
 	free(msg);
 	return true;
@@ -515,13 +479,14 @@ reply_field_error(struct req *q, const char *field, const char *fmsg,
     const char *message)
 {
 	json_t *doc = error_doc(q->r, T_VALIDATION, message);
-	json_t *fields = checked(json_array()), *f = checked(json_object());
+	json_t *fields = jsonx_check(json_array());
+	json_t *f = jsonx_check(json_object());
 
-	set_new(f, "name", json_string(field));
-	set_new(f, "message", json_string(fmsg));
-	append_new(fields, f);
-	set_new(doc, "reason", json_string("fieldValidationFailed"));
-	set_new(doc, "fields", fields);
+	jsonx_set(f, "name", json_string(field));
+	jsonx_set(f, "message", json_string(fmsg));
+	jsonx_append(fields, f);
+	jsonx_set(doc, "reason", json_string("fieldValidationFailed"));
+	jsonx_set(doc, "fields", fields);
 	reply_error_doc(q->c, q->r, doc);
 }
 
@@ -532,8 +497,8 @@ reply_not_found(struct req *q, const char *arn, const char *rtype,
 	char *msg = xstrfmt("No %s with ARN %s in this cluster", what, arn);
 	json_t *doc = error_doc(q->r, T_NOTFOUND, msg);
 
-	set_new(doc, "resourceId", json_string(arn));
-	set_new(doc, "resourceType", json_string(rtype));
+	jsonx_set(doc, "resourceId", json_string(arn));
+	jsonx_set(doc, "resourceType", json_string(rtype));
 	reply_error_doc(q->c, q->r, doc);
 	free(msg);
 }
@@ -707,10 +672,10 @@ op_get(struct req *q, json_t *body)
 		return;
 	}
 	sc = sim_cluster_control(q->c, idx);
-	doc = checked(json_object());
-	set_new(doc, "RoutingControlArn", json_string(sc->arn));
-	set_new(doc, "RoutingControlName", json_string(sc->name));
-	set_new(doc, "RoutingControlState", json_string(sc->on ? "On" :
+	doc = jsonx_check(json_object());
+	jsonx_set(doc, "RoutingControlArn", json_string(sc->arn));
+	jsonx_set(doc, "RoutingControlName", json_string(sc->name));
+	jsonx_set(doc, "RoutingControlState", json_string(sc->on ? "On" :
 	    "Off"));
 	reply_ok(q, doc);
 }
@@ -768,27 +733,27 @@ op_list(struct req *q, json_t *body)
 			return;
 		}
 	}
-	doc = checked(json_object());
-	list = checked(json_array());
+	doc = jsonx_check(json_object());
+	list = jsonx_check(json_array());
 	for (size_t i = first + offset; i < end &&
 	    i < first + offset + (size_t)max; i++) {
 		const struct sim_control *sc = sim_cluster_control(q->c, i);
-		json_t *o = checked(json_object());
+		json_t *o = jsonx_check(json_object());
 
-		set_new(o, "ControlPanelArn", json_string(sc->panel_arn));
-		set_new(o, "ControlPanelName", json_string(sc->panel_name));
-		set_new(o, "RoutingControlArn", json_string(sc->arn));
-		set_new(o, "RoutingControlName", json_string(sc->name));
-		set_new(o, "RoutingControlState", json_string(sc->on ? "On" :
+		jsonx_set(o, "ControlPanelArn", json_string(sc->panel_arn));
+		jsonx_set(o, "ControlPanelName", json_string(sc->panel_name));
+		jsonx_set(o, "RoutingControlArn", json_string(sc->arn));
+		jsonx_set(o, "RoutingControlName", json_string(sc->name));
+		jsonx_set(o, "RoutingControlState", json_string(sc->on ? "On" :
 		    "Off"));
-		set_new(o, "Owner", json_string(sim_cluster_account(q->c)));
-		append_new(list, o);
+		jsonx_set(o, "Owner", json_string(sim_cluster_account(q->c)));
+		jsonx_append(list, o);
 	}
-	set_new(doc, "RoutingControls", list);
+	jsonx_set(doc, "RoutingControls", list);
 	if (first + offset + (size_t)max < end) {
 		char *next = token_encode(offset + (size_t)max, panel);
 
-		set_new(doc, "NextToken", json_string(next));
+		jsonx_set(doc, "NextToken", json_string(next));
 		free(next);
 	}
 	reply_ok(q, doc);
@@ -825,14 +790,14 @@ apply_update(struct req *q, struct sim_cluster *c, const struct entry *e,
 	if (sim_cluster_update(c, ch, n, overrides, noverrides, now_ms,
 	    &changed, &block) != 0) {
 		doc = error_doc(q->r, T_CONFLICT, block.message);
-		set_new(doc, "resourceId", json_string(block.rule_arn));
-		set_new(doc, "resourceType", json_string("SafetyRule"));
+		jsonx_set(doc, "resourceId", json_string(block.rule_arn));
+		jsonx_set(doc, "resourceType", json_string("SafetyRule"));
 		reply_error_doc(c, q->r, doc);
 		sim_block_fini(&block);
 		goto out;
 	}
 	q->r->changed = changed;
-	reply_ok(q, checked(json_object()));
+	reply_ok(q, jsonx_check(json_object()));
 out:
 	free(ch);
 }
@@ -931,9 +896,9 @@ op_updates(struct req *q, struct sim_cluster *c, json_t *body,
 		    "entries per call; this request has %zu",
 		    SIM_API_MAX_ENTRIES, n);
 		doc = error_doc(q->r, T_LIMIT, msg);
-		set_new(doc, "limitCode", json_string(
+		jsonx_set(doc, "limitCode", json_string(
 		    "RoutingControlStateUpdatesPerCall"));
-		set_new(doc, "serviceCode", json_string(
+		jsonx_set(doc, "serviceCode", json_string(
 		    "route53-recovery-cluster"));
 		reply_error_doc(c, q->r, doc);
 		free(msg);
@@ -980,13 +945,13 @@ sim_api_call(struct sim_cluster *c, const char *target, const uint8_t *body,
 		msg = target == NULL ? xstrdup("Missing X-Amz-Target header") :
 		    xstrfmt("Unknown operation %s", target);
 		err = error_doc(out, T_VALIDATION, msg);
-		set_new(err, "reason", json_string("unknownOperation"));
+		jsonx_set(err, "reason", json_string("unknownOperation"));
 		reply_error_doc(c, out, err);
 		free(msg);
 		return;
 	}
 	if (len == 0)
-		doc = checked(json_object());
+		doc = jsonx_check(json_object());
 	else
 		doc = json_loadb((const char *)body, len,
 		    JSON_REJECT_DUPLICATES, &jerr);

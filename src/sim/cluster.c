@@ -10,10 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "arc/sigv4.h"
 #include "util/err.h"
+#include "util/jsonx.h"
 #include "util/xalloc.h"
 
 #define STATE_VERSION	1
@@ -465,65 +464,30 @@ iso_time(uint64_t ms)
 	return json_sprintf("%s.%03uZ", buf, (unsigned)(ms % 1000));
 }
 
-/* jansson's constructors return NULL only when out of memory. */
-static json_t *
-checked(json_t *j)
-{
-	if (j == NULL)
-		abort();
-	return j;
-}
-
-static void
-set_new(json_t *obj, const char *key, json_t *val)
-{
-	if (json_object_set_new(obj, key, checked(val)) != 0)
-		abort();
-}
-
-static void
-append_new(json_t *arr, json_t *val)
-{
-	if (json_array_append_new(arr, checked(val)) != 0)
-		abort();
-}
-
-static char *
-dump(json_t *doc)
-{
-	char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	char *out;
-
-	if (s == NULL)
-		abort();
-	out = xstrdup(s);	/* callers free() it: no jansson allocator */
-	free(s);
-	return out;
-}
-
 char *
 sim_cluster_state_json(const struct sim_cluster *c)
 {
-	json_t *doc = checked(json_object()), *list = checked(json_array());
+	json_t *doc = jsonx_check(json_object());
+	json_t *list = jsonx_check(json_array());
 	char *out;
 
-	set_new(doc, "account", json_string(c->conf->account));
+	jsonx_set(doc, "account", json_string(c->conf->account));
 	for (size_t i = 0; i < c->nctls; i++) {
 		const struct sim_control *sc = &c->ctls[i];
-		json_t *o = checked(json_object());
+		json_t *o = jsonx_check(json_object());
 
-		set_new(o, "name", json_string(sc->name));
-		set_new(o, "arn", json_string(sc->arn));
-		set_new(o, "panel", json_string(sc->panel_name));
-		set_new(o, "panel_arn", json_string(sc->panel_arn));
-		set_new(o, "state", json_string(sc->on ? "On" : "Off"));
-		set_new(o, "last_change", iso_time(sc->changed_ms));
-		set_new(o, "last_change_ms",
+		jsonx_set(o, "name", json_string(sc->name));
+		jsonx_set(o, "arn", json_string(sc->arn));
+		jsonx_set(o, "panel", json_string(sc->panel_name));
+		jsonx_set(o, "panel_arn", json_string(sc->panel_arn));
+		jsonx_set(o, "state", json_string(sc->on ? "On" : "Off"));
+		jsonx_set(o, "last_change", iso_time(sc->changed_ms));
+		jsonx_set(o, "last_change_ms",
 		    json_integer((json_int_t)sc->changed_ms));
-		append_new(list, o);
+		jsonx_append(list, o);
 	}
-	set_new(doc, "controls", list);
-	out = dump(doc);
+	jsonx_set(doc, "controls", list);
+	out = jsonx_dump(doc);
 	json_decref(doc);
 	return out;
 }
@@ -574,25 +538,26 @@ fsync_dir_of(const char *path)
 static char *
 state_text(const struct sim_cluster *c)
 {
-	json_t *doc = checked(json_object()), *list = checked(json_array());
+	json_t *doc = jsonx_check(json_object());
+	json_t *list = jsonx_check(json_array());
 	char *out, *nl;
 
-	set_new(doc, "arcsim-state", json_integer(STATE_VERSION));
-	set_new(doc, "account", json_string(c->conf->account));
+	jsonx_set(doc, "arcsim-state", json_integer(STATE_VERSION));
+	jsonx_set(doc, "account", json_string(c->conf->account));
 	for (size_t i = 0; i < c->nctls; i++) {
 		const struct sim_control *sc = &c->ctls[i];
-		json_t *o = checked(json_object());
+		json_t *o = jsonx_check(json_object());
 
-		set_new(o, "arn", json_string(sc->arn));
-		set_new(o, "name", json_string(sc->name));
-		set_new(o, "panel", json_string(sc->panel_name));
-		set_new(o, "state", json_string(sc->on ? "On" : "Off"));
-		set_new(o, "last_change_ms",
+		jsonx_set(o, "arn", json_string(sc->arn));
+		jsonx_set(o, "name", json_string(sc->name));
+		jsonx_set(o, "panel", json_string(sc->panel_name));
+		jsonx_set(o, "state", json_string(sc->on ? "On" : "Off"));
+		jsonx_set(o, "last_change_ms",
 		    json_integer((json_int_t)sc->changed_ms));
-		append_new(list, o);
+		jsonx_append(list, o);
 	}
-	set_new(doc, "controls", list);
-	out = dump(doc);
+	jsonx_set(doc, "controls", list);
+	out = jsonx_dump(doc);
 	json_decref(doc);
 	nl = xstrfmt("%s\n", out);
 	free(out);

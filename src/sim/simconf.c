@@ -82,9 +82,8 @@ get_token(struct yschema *ys, const struct ynode *key, const struct ynode *v,
 	return 0;
 }
 
-/* Code points in valid UTF-8 (libyaml has checked the encoding). */
-static size_t
-utf8_length(const char *s)
+size_t
+simconf_char_count(const char *s)
 {
 	size_t n = 0;
 
@@ -107,7 +106,7 @@ check_name(struct parser *p, const struct ynode *key, const struct ynode *v,
 
 	if (ys_get_scalar(&p->ys, key, v) != 0)
 		return ERR_INVAL;
-	if (utf8_length(v->str) > SIMCONF_MAX_NAME)
+	if (simconf_char_count(v->str) > SIMCONF_MAX_NAME)
 		return ys_fail(&p->ys, v, "%s '%s' is longer than %d "
 		    "characters", what, ys_shown(v, buf, sizeof(buf)),
 		    SIMCONF_MAX_NAME);

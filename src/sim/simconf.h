@@ -187,6 +187,13 @@ char	*simconf_control_arn(const char *account, const char *panel,
 char	*simconf_rule_arn(const char *account, const char *panel,
 	    const char *rule);
 
+/*
+ * Characters (Unicode code points) in UTF-8 text s, as ARC's length
+ * constraints count them (names 1-64, ARNs 1-255...). s must be valid
+ * UTF-8 (libyaml and jansson check that).
+ */
+size_t	simconf_char_count(const char *s);
+
 /* "assertion"/"gating" and "ATLEAST"/"AND"/"OR" (static strings). */
 const char	*simconf_kind_str(enum simconf_rule_kind kind);
 const char	*simconf_type_str(enum simconf_rule_type type);

@@ -22,19 +22,11 @@
 #include "util/err.h"
 #include "util/xalloc.h"
 
-#define RULES	TEST_DATA_DIR "/sim/rules.yaml"
-#define FULL	TEST_DATA_DIR "/sim/full.yaml"
+#include "sim_fixture.h"
+
+#define RULES	SIMFX_RULES
+#define FULL	SIMFX_FULL
 #define NOW	1777636800000ull
-
-static struct sim_cluster *
-load(const char *path)
-{
-	struct sim_cluster *c = NULL;
-	char *err = NULL;
-
-	cr_assert_eq(sim_cluster_load(path, &c, &err), 0, "%s", err);
-	return c;
-}
 
 static struct sim_cluster *
 load_text(const char *yaml)
@@ -66,33 +58,10 @@ load_plain(size_t n)
 	return c;
 }
 
-static size_t
-idx(const struct sim_cluster *c, const char *name)
-{
-	for (size_t i = 0; i < sim_cluster_ncontrols(c); i++)
-		if (strcmp(sim_cluster_control(c, i)->name, name) == 0)
-			return i;
-	cr_assert_fail("no control %s", name);
-	return 0;
-}
-
 static const char *
 arn(const struct sim_cluster *c, const char *name)
 {
-	return sim_cluster_control(c, idx(c, name))->arn;
-}
-
-static const char *
-rule_arn(const struct sim_cluster *c, const char *name)
-{
-	const struct simconf *conf = sim_cluster_conf(c);
-
-	for (size_t i = 0; i < conf->npanels; i++)
-		for (size_t j = 0; j < conf->panels[i].nrules; j++)
-			if (strcmp(conf->panels[i].rules[j].name, name) == 0)
-				return conf->panels[i].rules[j].arn;
-	cr_assert_fail("no rule %s", name);
-	return NULL;
+	return sim_cluster_control(c, simfx_idx(c, name))->arn;
 }
 
 /*
@@ -179,16 +148,17 @@ fields_text(json_t *doc)
 	return out;
 }
 
-/* --- targets and helpers ------------------------------------------------- */
+/* --- targets and helpers ----------------------------------------------- */
 
 Test(api_target, unknown_operations)
 {
 	static const char *const targets[] = {"ToggleCustomerAPI.Foo",
-		"ToggleCustomerAPI.", "Other.ListRoutingControls", "togglecustomerapi."
-		"ListRoutingControls", "ToggleCustomerAPI.listRoutingControls",
-		"ToggleCustomerAPI.ListRoutingControls ", "ListRoutingControls."
-		"x", "ToggleCustomerAPI.DescribeCluster"};
-	struct sim_cluster *c = load(FULL);
+		"ToggleCustomerAPI.", "Other.ListRoutingControls",
+		"togglecustomerapi.ListRoutingControls",
+		"ToggleCustomerAPI.listRoutingControls",
+		"ToggleCustomerAPI.ListRoutingControls ",
+		"ListRoutingControls.x", "ToggleCustomerAPI.DescribeCluster"};
+	struct sim_cluster *c = simfx_load(FULL);
 	json_t *doc;
 	char *want;
 
@@ -276,7 +246,7 @@ static const struct status_case status_cases[] = {
 
 Test(api_target, status_columns)
 {
-	struct sim_cluster *smithy = load(FULL);
+	struct sim_cluster *smithy = simfx_load(FULL);
 	struct sim_cluster *ref = load_text("account: \"111122223333\"\n"
 	    "credentials: [{access-key-id: AK, secret-access-key: s}]\n"
 	    "error-status: api-reference\n"
@@ -435,7 +405,7 @@ ParameterizedTestParameters(api_parse, table)
 ParameterizedTest(size_t *i, api_parse, table)
 {
 	const struct parse_case *pc = &parse_cases[*i];
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	json_t *doc = expect_invalid(c, pc->op, pc->body, "cannotParse");
 
 	if (pc->message != NULL)
@@ -448,7 +418,7 @@ ParameterizedTest(size_t *i, api_parse, table)
 /* An empty body is {}; null members are absent; unknown ones ignored. */
 Test(api_parse, empty_body_null_and_unknown_members)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	struct sim_reply r;
 	json_t *doc;
 	char *body;
@@ -482,7 +452,7 @@ Test(api_parse, empty_body_null_and_unknown_members)
 	sim_cluster_free(c);
 }
 
-/* --- field validation ----------------------------------------------------- */
+/* --- field validation -------------------------------------------------- */
 
 struct field_case {
 	const char	*op;
@@ -602,7 +572,7 @@ ParameterizedTestParameters(api_fields, table)
 ParameterizedTest(size_t *i, api_fields, table)
 {
 	const struct field_case *fc = &field_cases[*i];
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	json_t *doc = expect_invalid(c, fc->op, fc->body,
 	    "fieldValidationFailed");
 	char *fields = fields_text(doc);
@@ -618,7 +588,7 @@ ParameterizedTest(size_t *i, api_fields, table)
 /* 255 characters is a valid ARN (not found), 256 is not. */
 Test(api_fields, arn_length_boundary)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 
 	cr_assert_eq(strlen(ARN_255), 255);
 	cr_assert_eq(strlen(LONG_ARN), 256);
@@ -631,7 +601,7 @@ Test(api_fields, arn_length_boundary)
 /* A value quoted in a message is cut at 300 bytes. */
 Test(api_fields, long_values_are_cut)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	char big[1001], *body, *want;
 	json_t *doc;
 
@@ -653,11 +623,11 @@ Test(api_fields, long_values_are_cut)
 	sim_cluster_free(c);
 }
 
-/* --- GetRoutingControlState ------------------------------------------------ */
+/* --- GetRoutingControlState -------------------------------------------- */
 
 Test(api_get, found_and_not_found)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	struct sim_reply r;
 	char *body, *want;
 	json_t *doc;
@@ -697,11 +667,11 @@ Test(api_get, found_and_not_found)
 	sim_cluster_free(c);
 }
 
-/* --- ListRoutingControls ------------------------------------------------ */
+/* --- ListRoutingControls ----------------------------------------------- */
 
 Test(api_list, whole_cluster)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	struct sim_reply r;
 	json_t *doc, *list, *e;
 	size_t i;
@@ -793,7 +763,7 @@ page_through(struct sim_cluster *c, const char *panel, long max,
 
 Test(api_list, max_results_one_all_pages)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 
 	page_through(c, NULL, 1, 0, 6);
 	page_through(c, NULL, 2, 0, 6);
@@ -806,7 +776,7 @@ Test(api_list, max_results_one_all_pages)
 
 Test(api_list, panel_filter)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 
 	page_through(c, sim_cluster_panel(c, 0)->arn, 1, 0, 3);
 	page_through(c, sim_cluster_panel(c, 1)->arn, 1, 3, 6);
@@ -847,7 +817,7 @@ Test(api_list, big_cluster_and_empty_panel)
 
 Test(api_list, unknown_panel)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	json_t *doc;
 
 	doc = expect_error(c, "ListRoutingControls", "{\"ControlPanelArn\": "
@@ -955,7 +925,7 @@ page_from(struct sim_cluster *c, const char *token, size_t first)
 
 Test(api_list, bad_tokens)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	const char *p0 = sim_cluster_panel(c, 0)->arn;
 	const char *p1 = sim_cluster_panel(c, 1)->arn;
 	char *all = first_token(c, NULL), *t0 = first_token(c, p0);
@@ -1010,7 +980,7 @@ Test(api_list, bad_tokens)
 /* A token is the same for the same page, and differs between pages. */
 Test(api_list, tokens_are_stable)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	char *a = first_token(c, NULL), *b = first_token(c, NULL);
 	char *p = first_token(c, sim_cluster_panel(c, 0)->arn);
 
@@ -1025,12 +995,12 @@ Test(api_list, tokens_are_stable)
 	sim_cluster_free(c);
 }
 
-/* --- UpdateRoutingControlState ------------------------------------------------ */
+/* --- UpdateRoutingControlState ----------------------------------------- */
 
 static void
 expect_state(struct sim_cluster *c, const char *name, bool on)
 {
-	cr_expect_eq(sim_cluster_control(c, idx(c, name))->on, on,
+	cr_expect_eq(sim_cluster_control(c, simfx_idx(c, name))->on, on,
 	    "%s should be %s", name, on ? "On" : "Off");
 }
 
@@ -1058,7 +1028,7 @@ update_one(struct sim_cluster *c, const char *name, const char *state,
 
 Test(api_update, single)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	struct sim_reply r;
 	char *body;
 
@@ -1068,7 +1038,7 @@ Test(api_update, single)
 	cr_expect_eq(r.status, 200);
 	cr_expect_str_eq(r.body, "{}");
 	cr_expect_eq(r.changed, 1);
-	cr_expect_eq(sim_cluster_control(c, idx(c, "west"))->changed_ms, NOW);
+	cr_expect_eq(sim_cluster_control(c, simfx_idx(c, "west"))->changed_ms, NOW);
 	sim_reply_fini(&r);
 	/* Again: nothing changes, still 200. */
 	call(c, "UpdateRoutingControlState", body, &r, NULL);
@@ -1086,43 +1056,43 @@ Test(api_update, single)
 
 Test(api_update, conflict_then_override)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	char *ov, *want;
 	json_t *doc = NULL;
 
 	cr_expect_eq(update_one(c, "east", "Off", NULL, &doc), 409);
 	cr_expect_str_eq(str(doc, "__type"), "ConflictException");
-	cr_expect_str_eq(str(doc, "resourceId"), rule_arn(c, "min-one"));
+	cr_expect_str_eq(str(doc, "resourceId"), simfx_rule_arn(c, "min-one"));
 	cr_expect_str_eq(str(doc, "resourceType"), "SafetyRule");
 	want = xstrfmt("Routing control state update blocked by safety rule "
 	    "%s ('min-one': assertion rule ATLEAST 1 would not hold after "
-	    "this update)", rule_arn(c, "min-one"));
+	    "this update)", simfx_rule_arn(c, "min-one"));
 	cr_expect_str_eq(str(doc, "message"), want);
 	cr_expect_eq(json_object_size(doc), 4);
 	free(want);
 	json_decref(doc);
 	expect_state(c, "east", true);
 	/* Overriding another rule does not help. */
-	ov = xstrfmt("\"%s\"", rule_arn(c, "max-two"));
+	ov = xstrfmt("\"%s\"", simfx_rule_arn(c, "max-two"));
 	cr_expect_eq(update_one(c, "east", "Off", ov, NULL), 409);
 	free(ov);
 	/* An override ARN nobody has is ignored. */
 	cr_expect_eq(update_one(c, "east", "Off", "\"arn:aws:route53-recovery-"
 	    "control::111122223333:controlpanel/x/safetyrule/y\"", NULL), 409);
-	ov = xstrfmt("\"%s\"", rule_arn(c, "min-one"));
+	ov = xstrfmt("\"%s\"", simfx_rule_arn(c, "min-one"));
 	cr_expect_eq(update_one(c, "east", "Off", ov, NULL), 200);
 	free(ov);
 	expect_state(c, "east", false);
 	/* Gating: blocked until the gate opens. */
 	cr_expect_eq(update_one(c, "t1", "On", NULL, &doc), 409);
-	cr_expect_str_eq(str(doc, "resourceId"), rule_arn(c, "gated"));
+	cr_expect_str_eq(str(doc, "resourceId"), simfx_rule_arn(c, "gated"));
 	json_decref(doc);
 	cr_expect_eq(update_one(c, "gate", "On", NULL, NULL), 200);
 	cr_expect_eq(update_one(c, "t1", "On", NULL, NULL), 200);
 	sim_cluster_free(c);
 }
 
-/* --- UpdateRoutingControlStates ------------------------------------------------ */
+/* --- UpdateRoutingControlStates ---------------------------------------- */
 
 /* A batch body from "name=On,name=Off" and override rule names. */
 static char *
@@ -1156,7 +1126,7 @@ batch_body(struct sim_cluster *c, const char *spec, const char *ov)
 	for (tok = strtok_r(s, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
 		t = xstrfmt("%s%s\"%s\"", out, first ? "" : ", ",
-		    rule_arn(c, tok));
+		    simfx_rule_arn(c, tok));
 		free(out);
 		out = t;
 		first = false;
@@ -1188,7 +1158,7 @@ batch(struct sim_cluster *c, const char *spec, const char *ov, int *changed,
 
 Test(api_batch, atomic_success_and_conflict)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	json_t *doc = NULL;
 	int changed = -1;
 
@@ -1201,18 +1171,18 @@ Test(api_batch, atomic_success_and_conflict)
 	cr_expect_eq(batch(c, "free=On,west=Off,eu=Off", NULL, &changed,
 	    &doc), 409);
 	cr_expect_eq(changed, 0);
-	cr_expect_str_eq(str(doc, "resourceId"), rule_arn(c, "min-one"));
+	cr_expect_str_eq(str(doc, "resourceId"), simfx_rule_arn(c, "min-one"));
 	json_decref(doc);
 	expect_state(c, "free", false);
 	expect_state(c, "west", true);
 	/* Two panels blocked: the first rule is the resource, both named. */
 	cr_expect_eq(batch(c, "west=Off,t1=On", NULL, NULL, &doc), 409);
-	cr_expect_str_eq(str(doc, "resourceId"), rule_arn(c, "min-one"));
-	cr_expect_not_null(strstr(str(doc, "message"), rule_arn(c, "gated")));
+	cr_expect_str_eq(str(doc, "resourceId"), simfx_rule_arn(c, "min-one"));
+	cr_expect_not_null(strstr(str(doc, "message"), simfx_rule_arn(c, "gated")));
 	cr_expect_not_null(strstr(str(doc, "message"), "safety rules "));
 	json_decref(doc);
 	cr_expect_eq(batch(c, "west=Off,t1=On", "min-one", NULL, &doc), 409);
-	cr_expect_str_eq(str(doc, "resourceId"), rule_arn(c, "gated"));
+	cr_expect_str_eq(str(doc, "resourceId"), simfx_rule_arn(c, "gated"));
 	json_decref(doc);
 	cr_expect_eq(batch(c, "west=Off,t1=On", "gated,min-one", &changed,
 	    NULL), 200);
@@ -1224,7 +1194,7 @@ Test(api_batch, atomic_success_and_conflict)
 
 Test(api_batch, unknown_arn_applies_nothing)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	char *body;
 	json_t *doc;
 
@@ -1292,7 +1262,7 @@ Test(api_batch, ten_entries_and_eleven)
 
 Test(api_batch, duplicate_entries)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	char *body = batch_body(c, "free=On,west=On,free=Off", NULL), *want;
 	json_t *doc;
 	char *fields;
@@ -1317,13 +1287,13 @@ Test(api_batch, duplicate_entries)
 /* The wait period surfaces as a ConflictException naming the rule. */
 Test(api_batch, wait_period_conflict)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	json_t *doc = NULL;
 
 	cr_expect_eq(batch(c, "w1=Off", NULL, NULL, NULL), 200);
 	/* NOW is fixed in call(): the second update is within 5 s. */
 	cr_expect_eq(batch(c, "w1=On", NULL, NULL, &doc), 409);
-	cr_expect_str_eq(str(doc, "resourceId"), rule_arn(c, "slow"));
+	cr_expect_str_eq(str(doc, "resourceId"), simfx_rule_arn(c, "slow"));
 	cr_expect_not_null(strstr(str(doc, "message"), "wait period"));
 	json_decref(doc);
 	cr_expect_eq(batch(c, "w1=On", "slow", NULL, NULL), 200);
@@ -1343,7 +1313,7 @@ Test(api_reply, every_reply_is_well_formed)
 	static const char *const ops[] = {"GetRoutingControlState",
 		"ListRoutingControls", "UpdateRoutingControlState",
 		"UpdateRoutingControlStates", "Nope"};
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 
 	for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
 		for (size_t b = 0; b < sizeof(bodies) / sizeof(bodies[0]);

@@ -25,56 +25,21 @@
 #include "util/err.h"
 #include "util/xalloc.h"
 
-#define RULES	TEST_DATA_DIR "/sim/rules.yaml"
-#define FULL	TEST_DATA_DIR "/sim/full.yaml"
+#include "sim_fixture.h"
 
-static struct sim_cluster *
-load(const char *path)
-{
-	struct sim_cluster *c = NULL;
-	char *err = NULL;
-	int ret = sim_cluster_load(path, &c, &err);
-
-	cr_assert_eq(ret, 0, "%s: %s", path, err != NULL ? err : "?");
-	cr_assert_not_null(c);
-	return c;
-}
-
-/* The list index of the control called name (names are unique here). */
-static size_t
-idx(const struct sim_cluster *c, const char *name)
-{
-	for (size_t i = 0; i < sim_cluster_ncontrols(c); i++)
-		if (strcmp(sim_cluster_control(c, i)->name, name) == 0)
-			return i;
-	cr_assert_fail("no control %s", name);
-	return 0;
-}
+#define RULES	SIMFX_RULES
+#define FULL	SIMFX_FULL
 
 static bool
 is_on(const struct sim_cluster *c, const char *name)
 {
-	return sim_cluster_control(c, idx(c, name))->on;
+	return sim_cluster_control(c, simfx_idx(c, name))->on;
 }
 
 static uint64_t
 changed_at(const struct sim_cluster *c, const char *name)
 {
-	return sim_cluster_control(c, idx(c, name))->changed_ms;
-}
-
-/* The ARN of the rule called name, in any panel. */
-static const char *
-rule_arn(const struct sim_cluster *c, const char *name)
-{
-	const struct simconf *conf = sim_cluster_conf(c);
-
-	for (size_t i = 0; i < conf->npanels; i++)
-		for (size_t j = 0; j < conf->panels[i].nrules; j++)
-			if (strcmp(conf->panels[i].rules[j].name, name) == 0)
-				return conf->panels[i].rules[j].arn;
-	cr_assert_fail("no rule %s", name);
-	return NULL;
+	return sim_cluster_control(c, simfx_idx(c, name))->changed_ms;
 }
 
 /*
@@ -97,7 +62,7 @@ update(struct sim_cluster *c, const char *spec, const char *ov,
 
 		cr_assert_not_null(eq, "bad spec %s", spec);
 		*eq = '\0';
-		ch[n].index = idx(c, tok);
+		ch[n].index = simfx_idx(c, tok);
 		ch[n].on = strcmp(eq + 1, "On") == 0;
 		n++;
 	}
@@ -107,7 +72,7 @@ update(struct sim_cluster *c, const char *spec, const char *ov,
 	    tok = strtok_r(NULL, ",", &save))
 		ovs[nov++] = strcmp(tok, "unknown") == 0 ? "arn:aws:route53-"
 		    "recovery-control::111122223333:controlpanel/x/"
-		    "safetyrule/y" : rule_arn(c, tok);
+		    "safetyrule/y" : simfx_rule_arn(c, tok);
 	ret = sim_cluster_update(c, ch, n, ovs, nov, now_ms, changed, b);
 	free(s);
 	return ret;
@@ -117,7 +82,7 @@ update(struct sim_cluster *c, const char *spec, const char *ov,
 
 Test(cluster, list_order_and_panels)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	static const char *const order[] = {"route-eu-west-1",
 		"route-us-west-2", "route-us-east-1", "east", "west",
 		"master"};
@@ -138,8 +103,8 @@ Test(cluster, list_order_and_panels)
 		cr_expect_eq(sc->changed_ms, 0);
 	}
 	cr_expect_null(sim_cluster_control(c, 6));
-	cr_expect_not(sim_cluster_control(c, idx(c, "route-eu-west-1"))->on);
-	cr_expect(sim_cluster_control(c, idx(c, "route-us-east-1"))->on);
+	cr_expect_not(sim_cluster_control(c, simfx_idx(c, "route-eu-west-1"))->on);
+	cr_expect(sim_cluster_control(c, simfx_idx(c, "route-us-east-1"))->on);
 	cr_assert_eq(sim_cluster_npanels(c), 2);
 	cr_expect_str_eq(sim_cluster_panel(c, 0)->name, "DefaultControlPanel");
 	cr_expect_str_eq(sim_cluster_panel(c, 1)->name, "Gated");
@@ -195,7 +160,7 @@ Test(cluster, panels_without_controls)
 
 Test(cluster, find_by_arn)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	size_t i = 99;
 
 	for (size_t k = 0; k < sim_cluster_ncontrols(c); k++) {
@@ -214,7 +179,7 @@ Test(cluster, find_by_arn)
 
 Test(cluster, credential_lookup)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	struct sigv4_creds cr = {0};
 	sigv4_lookup_fn fn = sim_cluster_lookup_cb;
 
@@ -266,7 +231,8 @@ static const struct eval_case eval_cases[] = {
 	{"111", SIMCONF_AND, 3, true, false},
 	{"1", SIMCONF_AND, 1, false, true}, {"0", SIMCONF_AND, 1, false, false},
 	/* OR: any On */
-	{"000", SIMCONF_OR, 1, false, false}, {"001", SIMCONF_OR, 3, false, true},
+	{"000", SIMCONF_OR, 1, false, false},
+	{"001", SIMCONF_OR, 3, false, true},
 	{"100", SIMCONF_OR, 1, true, false}, {"000", SIMCONF_OR, 1, true, true},
 	{"1", SIMCONF_OR, 1, false, true}, {"0", SIMCONF_OR, 1, false, false},
 	/* no controls: nothing On */
@@ -412,7 +378,7 @@ expect_states(const struct sim_cluster *c, const char *spec, const char *why)
 ParameterizedTest(size_t *i, cluster_update, table)
 {
 	const struct upd_case *uc = &upd_cases[*i];
-	struct sim_cluster *c = load(RULES), *orig;
+	struct sim_cluster *c = simfx_load(RULES), *orig;
 	struct sim_block b;
 	int changed = -1;
 	int ret = update(c, uc->changes, uc->overrides, 1000, &changed, &b);
@@ -433,11 +399,11 @@ ParameterizedTest(size_t *i, cluster_update, table)
 		for (tok = strtok_r(names, ",", &save); tok != NULL;
 		    tok = strtok_r(NULL, ",", &save), n++) {
 			if (n == 0) {
-				cr_expect_str_eq(b.rule_arn, rule_arn(c, tok),
+				cr_expect_str_eq(b.rule_arn, simfx_rule_arn(c, tok),
 				    "%s", uc->name);
 				cr_expect_str_eq(b.rule_name, tok);
 			}
-			cr_expect_not_null(strstr(b.message, rule_arn(c, tok)),
+			cr_expect_not_null(strstr(b.message, simfx_rule_arn(c, tok)),
 			    "%s: message lacks %s: %s", uc->name, tok,
 			    b.message);
 		}
@@ -447,7 +413,7 @@ ParameterizedTest(size_t *i, cluster_update, table)
 	}
 	expect_states(c, uc->after, uc->name);
 	/* Changed controls carry the time; the others keep none. */
-	orig = load(RULES);
+	orig = simfx_load(RULES);
 	for (size_t k = 0; k < sim_cluster_ncontrols(c); k++) {
 		const struct sim_control *sc = sim_cluster_control(c, k);
 
@@ -462,14 +428,14 @@ ParameterizedTest(size_t *i, cluster_update, table)
 
 Test(cluster_update, message_wording)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	struct sim_block b;
 	char *want;
 
 	cr_assert_eq(update(c, "east=Off", NULL, 1000, NULL, &b), ERR_INVAL);
 	want = xstrfmt("Routing control state update blocked by safety rule "
 	    "%s ('min-one': assertion rule ATLEAST 1 would not hold after "
-	    "this update)", rule_arn(c, "min-one"));
+	    "this update)", simfx_rule_arn(c, "min-one"));
 	cr_expect_str_eq(b.message, want);
 	free(want);
 	sim_block_fini(&b);
@@ -480,8 +446,8 @@ Test(cluster_update, message_wording)
 	want = xstrfmt("Routing control state update blocked by safety rules "
 	    "%s ('min-one': assertion rule ATLEAST 1 would not hold after "
 	    "this update); %s ('gated': gating rule OR does not hold for the "
-	    "current states of its gating controls)", rule_arn(c, "min-one"),
-	    rule_arn(c, "gated"));
+	    "current states of its gating controls)", simfx_rule_arn(c, "min-one"),
+	    simfx_rule_arn(c, "gated"));
 	cr_expect_str_eq(b.message, want);
 	free(want);
 	sim_block_fini(&b);
@@ -498,7 +464,7 @@ Test(cluster_update, message_wording)
  * controls, even one that changes nothing; updates elsewhere pass. */
 Test(cluster_update, violated_rule_blocks_touching_updates_only)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	struct sim_block b;
 	int changed;
 
@@ -518,7 +484,7 @@ Test(cluster_update, violated_rule_blocks_touching_updates_only)
 /* The gate, once open, lets targets change; closing it stops them. */
 Test(cluster_update, gate_sequence)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	struct sim_block b;
 
 	cr_expect_eq(update(c, "gate=On", NULL, 1000, NULL, &b), 0);
@@ -533,7 +499,7 @@ Test(cluster_update, gate_sequence)
 /* Wait period, assertion rule "slow" (5 s) on w1, w2, fake clock. */
 Test(cluster_update, wait_period_assertion)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	struct sim_block b;
 	int changed;
 
@@ -565,7 +531,7 @@ Test(cluster_update, wait_period_assertion)
  * the target controls, together with the inverted AND "not-both". */
 Test(cluster_update, wait_period_gating)
 {
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	struct sim_block b;
 
 	cr_expect_eq(update(c, "west=On", NULL, 500, NULL, &b), ERR_INVAL,
@@ -592,7 +558,7 @@ Test(cluster_update, wait_period_gating)
 
 Test(cluster_update, block_may_be_null)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	int changed = 7;
 
 	cr_expect_eq(update(c, "east=Off", NULL, 1000, &changed, NULL),
@@ -605,7 +571,7 @@ Test(cluster_update, block_may_be_null)
 
 Test(cluster_json, state_dump)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	json_error_t jerr;
 	json_t *doc, *list, *e;
 	char *s;
@@ -716,7 +682,7 @@ count_files(const char *dir)
 Test(cluster_state, round_trip_across_restart)
 {
 	char *dir = tmpdir(), *path = xstrfmt("%s/state.json", dir);
-	struct sim_cluster *c = load(RULES), *d;
+	struct sim_cluster *c = simfx_load(RULES), *d;
 	size_t restored = 99, unknown = 99;
 	char *err = NULL;
 
@@ -726,7 +692,7 @@ Test(cluster_state, round_trip_across_restart)
 	cr_assert_eq(sim_cluster_save(c, path, &err), 0, "%s", err);
 	cr_expect_eq(count_files(dir), 1, "no temp file left behind");
 
-	d = load(RULES);
+	d = simfx_load(RULES);
 	cr_assert_eq(sim_cluster_restore(d, path, &restored, &unknown, &err),
 	    0, "%s", err);
 	cr_expect_eq(restored, sim_cluster_ncontrols(c));
@@ -756,7 +722,7 @@ Test(cluster_state, round_trip_across_restart)
 Test(cluster_state, file_format)
 {
 	char *dir = tmpdir(), *path = xstrfmt("%s/s.json", dir);
-	struct sim_cluster *c = load(FULL);
+	struct sim_cluster *c = simfx_load(FULL);
 	json_error_t jerr;
 	json_t *doc, *e;
 	char *err = NULL;
@@ -789,7 +755,7 @@ Test(cluster_state, file_format)
 
 Test(cluster_state, missing_file_is_a_first_start)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	size_t restored = 9, unknown = 9;
 	char *err = NULL;
 
@@ -806,7 +772,7 @@ Test(cluster_state, missing_file_is_a_first_start)
 Test(cluster_state, unknown_and_missing_controls)
 {
 	char *dir = tmpdir(), *path = xstrfmt("%s/s.json", dir);
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	size_t restored, unknown;
 	char *err = NULL, *text;
 
@@ -815,7 +781,7 @@ Test(cluster_state, unknown_and_missing_controls)
 	    "111122223333:controlpanel/gone/routingcontrol/gone\", \"state\": "
 	    "\"On\"}, {\"arn\": \"%s\", \"state\": \"On\", \"last_change_ms\": "
 	    "42, \"name\": \"renamed?\", \"extra\": [1]}, {\"arn\": \"x\", "
-	    "\"state\": \"Off\"}]}\n", sim_cluster_control(c, idx(c,
+	    "\"state\": \"Off\"}]}\n", sim_cluster_control(c, simfx_idx(c,
 	    "eu"))->arn);
 	write_file(path, text);
 	cr_assert_eq(sim_cluster_restore(c, path, &restored, &unknown, &err),
@@ -884,7 +850,7 @@ static const struct corrupt_case corrupt_cases[] = {
 static char *
 with_eu(const struct sim_cluster *c, const char *s)
 {
-	const char *arn = sim_cluster_control(c, idx(c, "eu"))->arn;
+	const char *arn = sim_cluster_control(c, simfx_idx(c, "eu"))->arn;
 	char *out = xstrdup(""), *t;
 	const char *p;
 
@@ -913,7 +879,7 @@ ParameterizedTest(size_t *i, cluster_state, corrupt)
 {
 	const struct corrupt_case *cc = &corrupt_cases[*i];
 	char *dir = tmpdir(), *path = xstrfmt("%s/s.json", dir);
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	char *text = with_eu(c, cc->text), *why = with_eu(c, cc->why);
 	char *want = xstrfmt("%s: corrupt state file: %s", path, why);
 	size_t restored = 9;
@@ -940,7 +906,7 @@ ParameterizedTest(size_t *i, cluster_state, corrupt)
 Test(cluster_state, unreadable_file)
 {
 	char *dir = tmpdir(), *err = NULL, *want;
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 
 	/* A folder opens, but reading it fails with EISDIR. */
 	cr_expect_eq(sim_cluster_restore(c, dir, NULL, NULL, &err), -EISDIR);
@@ -956,7 +922,7 @@ Test(cluster_state, unreadable_file)
 
 Test(cluster_state, save_errors)
 {
-	struct sim_cluster *c = load(RULES);
+	struct sim_cluster *c = simfx_load(RULES);
 	char *dir = tmpdir(), *path, *err = NULL, *want;
 
 	path = xstrfmt("%s/missing/s.json", dir);
