@@ -736,18 +736,26 @@ def ratio(a, b):
     return None if (a is None or not b) else a / b
 
 
-def summarise(results, servers):
+def summarise(results, servers, max_noise):
+    """Medians over the rounds, leaving out disturbed runs (other load above
+    max_noise) when at least one undisturbed run of that kind exists."""
     s = {}
     for name in servers:
         runs = results.get(name, [])
         if not runs:
             continue
-        get = lambda k, ph: [r[ph].get(k) for r in runs if ph in r]
+        clean = {}
+        for ph in ("max", "fixed"):
+            ok = [r[ph] for r in runs if r[ph].get("noise", 0) <= max_noise]
+            clean[ph] = ok or [r[ph] for r in runs]
+        get = lambda k, ph: [r.get(k) for r in clean[ph]]
+        every = lambda k, ph: [r[ph].get(k) for r in runs]
         s[name] = {
             "qps": med(get("qps", "max")),
-            "qps_all": get("qps", "max"),
-            "noise_max": get("noise", "max"),
-            "noise_fixed": get("noise", "fixed"),
+            "qps_all": every("qps", "max"),
+            "noise_max": every("noise", "max"),
+            "noise_fixed": every("noise", "fixed"),
+            "used": "%d/%d" % (len(clean["max"]), len(clean["fixed"])),
             "lat_avg_max": med(get("lat_avg", "max")),
             "rate_qps": med(get("qps", "fixed")),
             "lat_avg": med(get("lat_avg", "fixed")),
@@ -755,7 +763,7 @@ def summarise(results, servers):
             "p99": med(get("p99", "fixed")),
             "lat_max": med(get("lat_max", "fixed")),
             "cpu_us": med(get("cpu_us", "fixed")),
-            "cpu_us_all": get("cpu_us", "fixed"),
+            "cpu_us_all": every("cpu_us", "fixed"),
             "cpu_util": med(get("cpu_util", "fixed")),
             "sirq_us": med(get("sirq_us", "fixed")),
             "usr_us": med(get("usr_us", "fixed")),
@@ -783,8 +791,8 @@ def print_report(summary, args, meta):
     print("  %d rounds; max-QPS runs %gs, fixed-rate runs %gs at %d qps; "
           "dnsperf %s" % (args.rounds, args.duration, args.duration,
                           args.rate, " ".join(args.dnsperf_opts)))
-    print("  server on CPU %s, dnsperf on CPU %s; figures are medians of the rounds"
-          % (meta["server_cpu"], meta["client_cpu"]))
+    print("  server on CPU %s, dnsperf on CPU %s; figures are medians of the "
+          "undisturbed rounds" % (meta["server_cpu"], meta["client_cpu"]))
     print()
     cols = ("%-8s %9s %5s %7s | %8s %7s %6s %7s %8s %6s %6s %5s | %5s %5s")
     hdr = cols % ("", "max QPS", "CPU%", "avg lat", "at rate", "avg lat",
@@ -813,7 +821,8 @@ def print_report(summary, args, meta):
                             for x, n in zip(v["qps_all"], v["noise_max"])),
             "  ".join(fmt(x, ".3f") + ("*" if n > noise else " ")
                       for x, n in zip(v["cpu_us_all"], v["noise_fixed"]))))
-    print("  (* = other load above --max-noise during that run)")
+    print("  (* = other load above --max-noise during that run; left out of the")
+    print("  medians unless every run of that kind was disturbed)")
     print()
     print("response codes (last max-QPS run) and lost queries (all runs):")
     for name, v in summary.items():
@@ -941,7 +950,19 @@ def main():
     ap.add_argument("--keep", action="store_true",
                     help="keep the work dir (configs, logs)")
     ap.add_argument("--json", help="write all raw results to this file")
+    ap.add_argument("--report", metavar="JSON",
+                    help="print the report of a saved --json run and exit")
     args = ap.parse_args()
+    if args.report:
+        with open(args.report) as f:
+            saved = json.load(f)
+        sargs = argparse.Namespace(**saved["args"])
+        if not hasattr(sargs, "max_noise"):
+            sargs.max_noise = args.max_noise
+        names = [n for n in ALL_SERVERS if n in saved["results"]]
+        print_report(summarise(saved["results"], names, sargs.max_noise),
+                     sargs, saved["meta"])
+        return 0
     if args.quick:
         args.rounds = 1 if args.rounds == 3 else args.rounds
         args.duration = 2.0 if args.duration == 10.0 else args.duration
@@ -1085,7 +1106,7 @@ def main():
 
     for srv in servers:
         srv.stop()
-    summary = summarise(results, [s.name for s in servers])
+    summary = summarise(results, [s.name for s in servers], args.max_noise)
     print_report(summary, args, meta)
     if bad:
         print("\nWARNING: answer check problems for: %s (see above)" % ", ".join(bad))
