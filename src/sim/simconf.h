@@ -9,7 +9,7 @@
  *
  *   account: "111122223333"        # required; 12 digits; Owner and ARNs
  *   credentials:                   # required; at least one; SigV4 keys
- *     - access-key-id: AKIDEXAMPLE # 1-128 letters and digits; unique
+ *     - access-key-id: AKIDEXAMPLE # 1-128 of [A-Za-z0-9_]; unique
  *       secret-access-key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
  *                                  # 1-128 printable ASCII, no spaces
  *       session-token: "..."       # optional (1-4096 printable ASCII, no
