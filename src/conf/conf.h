@@ -92,6 +92,39 @@ struct conf_view {
 	int			column;
 };
 
+/*
+ * arc: the ARC cluster to mirror (issue "ARC mirror"). enabled is false
+ * when the section is absent: no ARC client runs and no control may be
+ * configured.
+ */
+struct conf_arc_endpoint {
+	char		*region;	/* e.g. "us-east-1" */
+	char		*url;		/* opaque base URL, path included */
+};
+
+struct conf_arc {
+	bool			 enabled;
+	struct conf_arc_endpoint *endpoints;	/* 1..5, as configured */
+	size_t			 nendpoints;
+	char			*control_panel;	/* ARN filter, or NULL */
+	uint32_t		 poll_interval_ms;	/* default 1000 */
+	uint32_t		 timeout_ms;		/* per request, 800 */
+	uint32_t		 connect_timeout_ms;	/* default = timeout */
+	uint32_t		 hedge_after_ms;	/* 0: no hedging */
+	uint32_t		 stale_after_ms;	/* 3 * poll + timeout */
+	char			*ca_file;	/* NULL: the system store */
+	char			*credentials;	/* auto|env|profile|... */
+	char			*profile;	/* NULL: AWS_PROFILE/default */
+};
+
+/* controls: a local name for a routing control, by ARN or by ARC name. */
+struct conf_control {
+	char		*name;		/* the key under controls: */
+	char		*arn;		/* exactly one of arn and arc_name */
+	char		*arc_name;
+	int		 line, column;
+};
+
 struct conf {
 	char			*path;	/* the file as given */
 	char			*dir;	/* its folder: base of relative paths */
@@ -104,6 +137,9 @@ struct conf {
 	 */
 	struct conf_view	*views;
 	size_t			nviews;
+	struct conf_arc		arc;
+	struct conf_control	*controls;
+	size_t			ncontrols;
 };
 
 /*

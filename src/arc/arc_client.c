@@ -1,0 +1,1 @@
+#include "arc/arc_client.h"

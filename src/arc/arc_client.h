@@ -1,0 +1,3 @@
+#ifndef ARC_ARC_CLIENT_H
+#define ARC_ARC_CLIENT_H
+#endif

@@ -1,0 +1,1 @@
+#include "arc/creds.h"

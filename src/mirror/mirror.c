@@ -1,0 +1,1 @@
+#include "mirror/mirror.h"
