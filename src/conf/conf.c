@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf/yamltree.h"
@@ -50,10 +52,11 @@ struct parser {
 	bool			listen_set;
 	struct zone_src		*zsrc;		/* parallel to conf->zones */
 	struct view_src		*vsrc;		/* parallel to conf->views */
+	const struct ynode	*controls_key;	/* 'controls', if present */
 };
 
 /* A key this version rejects because a later issue defines it. */
-static const char *const later_top[] = {"arc", "controls", "fences", NULL};
+static const char *const later_top[] = {"fences", NULL};
 static const char *const later_server[] = {"http", "control",
 	"chaos-clients", NULL};
 static const char *const later_zone[] = {"records", "notify",
@@ -732,10 +735,639 @@ top_views(struct yschema *ys, const struct ynode *k, const struct ynode *v,
 	return 0;
 }
 
+/* --- arc: and controls: ------------------------------------------------- */
+
+/*
+ * The ARC cluster. Durations are checked one by one here and against each
+ * other in check_arc(), once the whole section is read, so that the keys
+ * may come in any order. Where a value came from is kept for messages.
+ */
+struct arc_ctx {
+	struct conf_arc		*arc;
+	const struct ynode	*endpoints;	/* the value of 'endpoints' */
+	const struct ynode	*connect;	/* values, NULL when left out */
+	const struct ynode	*hedge;
+	const struct ynode	*stale;
+	const struct ynode	*profile;
+};
+
+/* An ARN as the ARC model has it: 1..255 of [A-Za-z0-9:./_-]. */
+static int
+check_arn(struct parser *p, const struct ynode *k, const struct ynode *v,
+    const char **out)
+{
+	char buf[80];
+
+	if (ys_get_string(&p->ys, k, v, CONF_MAX_ARN, out) != 0)
+		return ERR_INVAL;
+	for (size_t i = 0; i < v->len; i++) {
+		char ch = v->str[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == ':' || ch == '.' ||
+		    ch == '/' || ch == '_' || ch == '-'))
+			return ys_fail(&p->ys, v, "invalid ARN '%s' in '%s' "
+			    "(only letters, digits and ':./_-' are allowed)",
+			    ys_shown(v, buf, sizeof(buf)), k->str);
+	}
+	return 0;
+}
+
+/*
+ * An AWS region name: lower-case letter groups joined by '-', ending in
+ * a number ("us-east-1", "us-gov-west-1", "ap-southeast-2").
+ */
+static bool
+region_ok(const char *s)
+{
+	size_t groups = 0, len = strlen(s);
+	const char *g = s;
+
+	if (len == 0 || len > CONF_MAX_REGION)
+		return false;
+	for (;;) {
+		const char *end = strchr(g, '-');
+		size_t n = end != NULL ? (size_t)(end - g) : strlen(g);
+		bool last = end == NULL;
+
+		if (n == 0)
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			char ch = g[i];
+
+			if (last ? !(ch >= '0' && ch <= '9') :
+			    !(ch >= 'a' && ch <= 'z'))
+				return false;
+		}
+		groups++;
+		if (last)
+			break;
+		g = end + 1;
+	}
+	return groups >= 3;
+}
+
+/* True for localhost, 127.0.0.0/8 and ::1 (host as in the URL). */
+static bool
+host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t len = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0 ||
+	    strcasecmp(host, "localhost.") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (len > 2 && len < sizeof(buf) && host[0] == '[' &&
+	    host[len - 1] == ']') {
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		return inet_pton(AF_INET6, buf, &a6) == 1 &&
+		    IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	return false;
+}
+
+/*
+ * An endpoint URL: "https://host[:port][/path]", or "http://" with a
+ * loopback host. The host is a name, an IPv4 address or an IPv6 address
+ * in brackets. The URL is otherwise kept verbatim (spec section 2).
+ * Returns NULL, or why it is refused.
+ */
+static const char *
+check_url(const char *url)
+{
+	const char *rest, *end, *colon;
+	char host[256];
+	size_t hl;
+	bool plain;
+
+	if (strncmp(url, "https://", 8) == 0) {
+		rest = url + 8;
+		plain = false;
+	} else if (strncmp(url, "http://", 7) == 0) {
+		rest = url + 7;
+		plain = true;
+	} else
+		return "must start with https:// (or http:// on loopback)";
+	for (const char *c = url; *c != '\0'; c++)
+		if (*c == ' ' || *c == '?' || *c == '#' || *c == '\\')
+			return "must not contain spaces, '\\', a query or a "
+			    "fragment";
+	end = rest + strcspn(rest, "/");
+	if (memchr(rest, '@', (size_t)(end - rest)) != NULL)
+		return "must not contain a user name or password";
+	if (rest[0] == '[') {
+		const char *rb = memchr(rest, ']', (size_t)(end - rest));
+
+		if (rb == NULL)
+			return "has an unterminated '[' in its host";
+		colon = rb + 1 < end ? rb + 1 : NULL;
+		if (colon != NULL && *colon != ':')
+			return "has no valid host";
+		hl = (size_t)(rb + 1 - rest);
+	} else {
+		colon = memchr(rest, ':', (size_t)(end - rest));
+		hl = (size_t)((colon != NULL ? colon : end) - rest);
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return "has no valid host";
+	memcpy(host, rest, hl);
+	host[hl] = '\0';
+	if (host[0] == '[') {
+		struct in6_addr a6;
+		char inner[sizeof(host)];
+
+		memcpy(inner, host + 1, hl - 2);
+		inner[hl - 2] = '\0';
+		if (inet_pton(AF_INET6, inner, &a6) != 1)
+			return "has no valid host";
+	} else {
+		for (size_t i = 0; i < hl; i++) {
+			char ch = host[i];
+
+			if (!((ch >= 'a' && ch <= 'z') ||
+			    (ch >= 'A' && ch <= 'Z') ||
+			    (ch >= '0' && ch <= '9') || ch == '-' ||
+			    ch == '.' || ch == '_'))
+				return "has no valid host";
+		}
+	}
+	if (colon != NULL) {
+		long port = 0;
+		const char *d = colon + 1;
+
+		if (d == end)
+			return "has an empty port";
+		for (; d < end; d++) {
+			if (*d < '0' || *d > '9' || port > 65535)
+				return "has an invalid port";
+			port = port * 10 + (*d - '0');
+		}
+		if (port < 1 || port > 65535)
+			return "has an invalid port";
+	}
+	if (plain && !host_is_loopback(host))
+		return "uses plain http:// on a host that is not loopback "
+		    "(127.0.0.0/8, ::1, localhost); use https://";
+	return NULL;
+}
+
+/* One endpoint being parsed. */
+struct endpoint_ctx {
+	struct conf_arc_endpoint *ep;
+	const struct ynode	*region;
+	const struct ynode	*url;
+};
+
+static int
+ep_region(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct endpoint_ctx *ec = obj;
+	const char *s;
+	char buf[80];
+
+	if (ys_get_string(ys, k, v, CONF_MAX_REGION, &s) != 0)
+		return ERR_INVAL;
+	if (!region_ok(s))
+		return ys_fail(ys, v, "invalid region '%s' (expected a "
+		    "region name such as us-east-1)",
+		    ys_shown(v, buf, sizeof(buf)));
+	ec->ep->region = xstrdup(s);
+	ec->region = v;
+	return 0;
+}
+
+static int
+ep_url(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct endpoint_ctx *ec = obj;
+	const char *s, *why;
+	char buf[80];
+
+	if (ys_get_string(ys, k, v, CONF_MAX_URL, &s) != 0)
+		return ERR_INVAL;
+	why = check_url(s);
+	if (why != NULL)
+		return ys_fail(ys, v, "endpoint url '%s' %s",
+		    ys_shown(v, buf, sizeof(buf)), why);
+	ec->ep->url = xstrdup(s);
+	ec->url = v;
+	return 0;
+}
+
+static const struct ys_key endpoint_keys[] = {
+	{"region", ep_region},
+	{"url", ep_url},
+	{NULL, NULL}
+};
+
+static int
+arc_endpoints(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct arc_ctx *ac = obj;
+	struct conf_arc *arc = ac->arc;
+	char buf[80];
+
+	if (ynode_is_null(v))
+		return ys_fail(ys, k, "'endpoints' has no value");
+	if (v->type != YNODE_SEQUENCE)
+		return ys_fail(ys, v, "'endpoints' must be a list of "
+		    "{ region, url } mappings");
+	if (v->nitems == 0 || v->nitems > CONF_MAX_ARC_ENDPOINTS)
+		return ys_fail(ys, v, "'endpoints' must list 1 to %d "
+		    "endpoints, not %zu", CONF_MAX_ARC_ENDPOINTS, v->nitems);
+	ac->endpoints = v;
+	arc->endpoints = xcalloc(v->nitems, sizeof(*arc->endpoints));
+	for (size_t i = 0; i < v->nitems; i++) {
+		const struct ynode *e = v->items[i];
+		struct endpoint_ctx ec = {&arc->endpoints[i], NULL, NULL};
+
+		if (e->type != YNODE_MAPPING)
+			return ys_fail(ys, e, "each entry of 'endpoints' must "
+			    "be a mapping with 'region' and 'url'");
+		arc->nendpoints++;	/* conf_free() sees what it holds */
+		if (ys_walk(ys, e, "arc.endpoints", endpoint_keys, NULL,
+		    &ec) != 0)
+			return ERR_INVAL;
+		if (ec.region == NULL)
+			return ys_fail(ys, e, "endpoint has no 'region'");
+		if (ec.url == NULL)
+			return ys_fail(ys, e, "endpoint '%s' has no 'url'",
+			    ec.ep->region);
+		for (size_t j = 0; j < i; j++) {
+			const struct ynode *o = v->items[j];
+
+			if (strcmp(arc->endpoints[j].region,
+			    ec.ep->region) == 0)
+				return ys_fail(ys, ec.region, "duplicate "
+				    "region '%s' (first at line %d)",
+				    ys_shown(ec.region, buf, sizeof(buf)),
+				    o->line);
+			if (strcmp(arc->endpoints[j].url, ec.ep->url) == 0)
+				return ys_fail(ys, ec.url, "duplicate "
+				    "endpoint url '%s' (first at line %d)",
+				    ys_shown(ec.url, buf, sizeof(buf)),
+				    o->line);
+		}
+	}
+	return 0;
+}
+
+static int
+arc_control_panel(struct yschema *ys, const struct ynode *k,
+    const struct ynode *v, void *obj)
+{
+	struct conf_arc *arc = ((struct arc_ctx *)obj)->arc;
+	const char *s;
+
+	if (check_arn(parser_of(ys), k, v, &s) != 0)
+		return ERR_INVAL;
+	free(arc->control_panel);
+	arc->control_panel = xstrdup(s);
+	return 0;
+}
+
+static int
+get_ms(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    uint64_t min, uint64_t max, uint32_t *field)
+{
+	uint64_t ms;
+
+	if (ys_get_duration(ys, k, v, min, max, &ms) != 0)
+		return ERR_INVAL;
+	*field = (uint32_t)ms;
+	return 0;
+}
+
+static int
+arc_poll(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	return get_ms(ys, k, v, CONF_MIN_ARC_POLL_MS, CONF_MAX_ARC_POLL_MS,
+	    &((struct arc_ctx *)obj)->arc->poll_interval_ms);
+}
+
+static int
+arc_timeout(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	return get_ms(ys, k, v, 1, CONF_MAX_ARC_TIMEOUT_MS,
+	    &((struct arc_ctx *)obj)->arc->timeout_ms);
+}
+
+static int
+arc_connect(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct arc_ctx *ac = obj;
+
+	ac->connect = v;
+	return get_ms(ys, k, v, 1, CONF_MAX_ARC_TIMEOUT_MS,
+	    &ac->arc->connect_timeout_ms);
+}
+
+static int
+arc_hedge(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct arc_ctx *ac = obj;
+
+	ac->hedge = v;
+	return get_ms(ys, k, v, 0, CONF_MAX_ARC_TIMEOUT_MS,
+	    &ac->arc->hedge_after_ms);
+}
+
+static int
+arc_stale(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct arc_ctx *ac = obj;
+
+	ac->stale = v;
+	return get_ms(ys, k, v, CONF_MIN_ARC_POLL_MS, CONF_MAX_ARC_STALE_MS,
+	    &ac->arc->stale_after_ms);
+}
+
+/*
+ * The CA bundle must be a readable regular file now: a typo shows at -t
+ * (and on reload), not as TLS failures on every endpoint later.
+ */
+static int
+arc_ca_file(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct parser *p = parser_of(ys);
+	struct conf_arc *arc = ((struct arc_ctx *)obj)->arc;
+	struct stat st;
+	char buf[80];
+
+	if (set_path(p, k, v, &arc->ca_file) != 0)
+		return ERR_INVAL;
+	if (stat(arc->ca_file, &st) != 0 || access(arc->ca_file, R_OK) != 0)
+		return ys_fail(ys, v, "cannot read ca-file '%s': %s",
+		    ys_shown(v, buf, sizeof(buf)), strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return ys_fail(ys, v, "ca-file '%s' is not a regular file",
+		    ys_shown(v, buf, sizeof(buf)));
+	return 0;
+}
+
+static const char *const credential_sources[] = {"auto", "env", "profile",
+	"container", "imds", "web-identity", NULL};
+
+static int
+arc_credentials(struct yschema *ys, const struct ynode *k,
+    const struct ynode *v, void *obj)
+{
+	struct conf_arc *arc = ((struct arc_ctx *)obj)->arc;
+	const char *s;
+
+	if (ys_get_string(ys, k, v, 32, &s) != 0)
+		return ERR_INVAL;
+	for (size_t i = 0; credential_sources[i] != NULL; i++) {
+		if (strcmp(s, credential_sources[i]) == 0) {
+			free(arc->credentials);
+			arc->credentials = xstrdup(s);
+			return 0;
+		}
+	}
+	return ys_fail(ys, v, "'credentials' must be one of auto, env, "
+	    "profile, container, imds, web-identity");
+}
+
+static int
+arc_profile(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct arc_ctx *ac = obj;
+
+	ac->profile = v;
+	if (set_string(ys, k, v, CONF_MAX_PROFILE, &ac->arc->profile) != 0)
+		return ERR_INVAL;
+	for (size_t i = 0; i < v->len; i++)
+		if (v->str[i] == ' ' || v->str[i] == '[' || v->str[i] == ']')
+			return ys_fail(ys, v, "'profile' must not contain "
+			    "spaces, '[' or ']'");
+	return 0;
+}
+
+static const struct ys_key arc_keys[] = {
+	{"endpoints", arc_endpoints},
+	{"control-panel", arc_control_panel},
+	{"poll-interval", arc_poll},
+	{"timeout", arc_timeout},
+	{"connect-timeout", arc_connect},
+	{"hedge-after", arc_hedge},
+	{"stale-after", arc_stale},
+	{"ca-file", arc_ca_file},
+	{"credentials", arc_credentials},
+	{"profile", arc_profile},
+	{NULL, NULL}
+};
+
+static const char *
+show_ms(uint32_t ms, char *buf, size_t size)
+{
+	if (ms % 3600000 == 0 && ms > 0)
+		snprintf(buf, size, "%uh", (unsigned)(ms / 3600000));
+	else if (ms % 60000 == 0 && ms > 0)
+		snprintf(buf, size, "%um", (unsigned)(ms / 60000));
+	else if (ms % 1000 == 0)
+		snprintf(buf, size, "%us", (unsigned)(ms / 1000));
+	else
+		snprintf(buf, size, "%ums", (unsigned)ms);
+	return buf;
+}
+
+/* What needs the whole arc: section: defaults that follow other values,
+ * and the durations against each other. */
+static int
+check_arc(struct parser *p, const struct ynode *k, struct arc_ctx *ac)
+{
+	struct conf_arc *a = ac->arc;
+	char b1[32], b2[32];
+
+	if (ac->endpoints == NULL)
+		return ys_fail(&p->ys, k, "'arc' has no 'endpoints'");
+	if (ac->connect == NULL)
+		a->connect_timeout_ms = a->timeout_ms;
+	else if (a->connect_timeout_ms > a->timeout_ms)
+		return ys_fail(&p->ys, ac->connect, "'connect-timeout' (%s) "
+		    "must not be longer than 'timeout' (%s)",
+		    show_ms(a->connect_timeout_ms, b1, sizeof(b1)),
+		    show_ms(a->timeout_ms, b2, sizeof(b2)));
+	if (ac->hedge != NULL && a->hedge_after_ms != 0 &&
+	    a->hedge_after_ms >= a->timeout_ms)
+		return ys_fail(&p->ys, ac->hedge, "'hedge-after' (%s) must be "
+		    "shorter than 'timeout' (%s), or 0 for no hedging",
+		    show_ms(a->hedge_after_ms, b1, sizeof(b1)),
+		    show_ms(a->timeout_ms, b2, sizeof(b2)));
+	if (ac->stale == NULL)
+		a->stale_after_ms = 3 * a->poll_interval_ms + a->timeout_ms;
+	else if (a->stale_after_ms <= a->poll_interval_ms)
+		return ys_fail(&p->ys, ac->stale, "'stale-after' (%s) must be "
+		    "longer than 'poll-interval' (%s)",
+		    show_ms(a->stale_after_ms, b1, sizeof(b1)),
+		    show_ms(a->poll_interval_ms, b2, sizeof(b2)));
+	if (ac->profile != NULL && strcmp(a->credentials, "auto") != 0 &&
+	    strcmp(a->credentials, "profile") != 0)
+		return ys_fail(&p->ys, ac->profile, "'profile' needs "
+		    "'credentials' auto or profile, not %s", a->credentials);
+	return 0;
+}
+
+static int
+top_arc(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct parser *p = parser_of(ys);
+	struct arc_ctx ac;
+	bool empty;
+
+	memset(&ac, 0, sizeof(ac));
+	ac.arc = &p->conf->arc;
+	if (check_section(p, k, v, &empty) != 0)
+		return ERR_INVAL;
+	p->conf->arc.enabled = true;
+	if (!empty && ys_walk(ys, v, "arc", arc_keys, NULL, &ac) != 0)
+		return ERR_INVAL;
+	return check_arc(p, k, &ac);
+}
+
+/* One control being parsed. */
+struct control_ctx {
+	struct conf_control	*c;
+	const struct ynode	*arn;
+	const struct ynode	*name;
+};
+
+static int
+ctl_arn(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct control_ctx *cc = obj;
+	const char *s;
+
+	if (check_arn(parser_of(ys), k, v, &s) != 0)
+		return ERR_INVAL;
+	cc->c->arn = xstrdup(s);
+	cc->arn = v;
+	return 0;
+}
+
+/* A RoutingControlName: 1..64 characters without white space. */
+static int
+ctl_name(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct control_ctx *cc = obj;
+	const char *s;
+
+	if (ys_get_string(ys, k, v, MAX_NAME, &s) != 0)
+		return ERR_INVAL;
+	for (size_t i = 0; i < v->len; i++)
+		if (s[i] == ' ' || s[i] == '\t')
+			return ys_fail(ys, v, "'name' must not contain white "
+			    "space");
+	cc->c->arc_name = xstrdup(s);
+	cc->name = v;
+	return 0;
+}
+
+static const struct ys_key control_keys[] = {
+	{"arn", ctl_arn},
+	{"name", ctl_name},
+	{NULL, NULL}
+};
+
+static int
+parse_control(struct parser *p, const struct ynode *k, const struct ynode *v)
+{
+	struct conf *c = p->conf;
+	struct control_ctx cc;
+	char buf[80];
+
+	if (k->len == 0)
+		return ys_fail(&p->ys, k, "a control name must not be empty");
+	if (k->len > MAX_NAME)
+		return ys_fail(&p->ys, k, "control name '%s' must be at most "
+		    "%d characters", ys_shown(k, buf, sizeof(buf)), MAX_NAME);
+	if (check_name(p, k, "control name") != 0)
+		return ERR_INVAL;
+	if (ynode_is_null(v) || v->type != YNODE_MAPPING)
+		return ys_fail(&p->ys, ynode_is_null(v) ? k : v, "control '%s' "
+		    "must be a mapping with 'arn' or 'name'",
+		    ys_shown(k, buf, sizeof(buf)));
+	cc.c = &c->controls[c->ncontrols++];
+	cc.arn = cc.name = NULL;
+	cc.c->name = xstrdup(k->str);
+	cc.c->line = k->line;
+	cc.c->column = k->column;
+	if (ys_walk(&p->ys, v, "controls", control_keys, NULL, &cc) != 0)
+		return ERR_INVAL;
+	if (cc.arn != NULL && cc.name != NULL)
+		return ys_fail(&p->ys, v, "control '%s' has both 'arn' and "
+		    "'name' (give one)", cc.c->name);
+	if (cc.arn == NULL && cc.name == NULL)
+		return ys_fail(&p->ys, v, "control '%s' has neither 'arn' nor "
+		    "'name'", cc.c->name);
+	for (size_t i = 0; i + 1 < c->ncontrols; i++) {
+		const struct conf_control *o = &c->controls[i];
+
+		if (cc.arn != NULL && o->arn != NULL &&
+		    strcmp(o->arn, cc.c->arn) == 0)
+			return ys_fail(&p->ys, cc.arn, "routing control ARN "
+			    "'%s' is already control '%s' (line %d)",
+			    ys_shown(cc.arn, buf, sizeof(buf)), o->name,
+			    o->line);
+		if (cc.name != NULL && o->arc_name != NULL &&
+		    strcmp(o->arc_name, cc.c->arc_name) == 0)
+			return ys_fail(&p->ys, cc.name, "routing control name "
+			    "'%s' is already control '%s' (line %d)",
+			    ys_shown(cc.name, buf, sizeof(buf)), o->name,
+			    o->line);
+	}
+	return 0;
+}
+
+static int
+top_controls(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct parser *p = parser_of(ys);
+	struct conf *c = p->conf;
+	bool empty;
+
+	(void)obj;
+	if (check_section(p, k, v, &empty) != 0)
+		return ERR_INVAL;
+	p->controls_key = k;	/* "controls need an arc: section" */
+	if (empty)
+		return 0;
+	if (v->npairs > CONF_MAX_CONTROLS)
+		return ys_fail(ys, v, "'controls' must name at most %d "
+		    "controls, not %zu", CONF_MAX_CONTROLS, v->npairs);
+	c->controls = xcalloc(v->npairs ? v->npairs : 1,
+	    sizeof(*c->controls));
+	for (size_t i = 0; i < v->npairs; i++)
+		if (parse_control(p, v->pairs[i].key, v->pairs[i].value) != 0)
+			return ERR_INVAL;
+	return 0;
+}
+
 static const struct ys_key top_keys[] = {
 	{"server", top_server},
 	{"zones", top_zones},
 	{"views", top_views},
+	{"arc", top_arc},
+	{"controls", top_controls},
 	{NULL, NULL}
 };
 
@@ -835,6 +1467,9 @@ validate(struct parser *p)
 	if (c->nzones == 0)
 		return ys_fail(&p->ys, p->zones_node != NULL ?
 		    p->zones_node : p->root, "no zones configured");
+	if (p->controls_key != NULL && !c->arc.enabled)
+		return ys_fail(&p->ys, p->controls_key,
+		    "controls need an arc: section");
 	if (c->nviews == 0)
 		return implicit_view(p);
 	for (size_t i = 0; i < c->nviews; i++)
@@ -893,6 +1528,12 @@ conf_new(const char *path)
 	s->log_level = LOG_LEVEL_INFO;
 	s->log_format = LOG_FORMAT_TEXT;
 	s->log_target = LOG_TARGET_STDERR;
+	c->arc.poll_interval_ms = CONF_DEFAULT_ARC_POLL_MS;
+	c->arc.timeout_ms = CONF_DEFAULT_ARC_TIMEOUT_MS;
+	c->arc.connect_timeout_ms = CONF_DEFAULT_ARC_TIMEOUT_MS;
+	c->arc.stale_after_ms = 3 * CONF_DEFAULT_ARC_POLL_MS +
+	    CONF_DEFAULT_ARC_TIMEOUT_MS;
+	c->arc.credentials = xstrdup("auto");
 	return c;
 }
 
@@ -977,6 +1618,21 @@ conf_free(struct conf *conf)
 		free(conf->views[i].zones);
 	}
 	free(conf->views);
+	for (size_t i = 0; i < conf->arc.nendpoints; i++) {
+		free(conf->arc.endpoints[i].region);
+		free(conf->arc.endpoints[i].url);
+	}
+	free(conf->arc.endpoints);
+	free(conf->arc.control_panel);
+	free(conf->arc.ca_file);
+	free(conf->arc.credentials);
+	free(conf->arc.profile);
+	for (size_t i = 0; i < conf->ncontrols; i++) {
+		free(conf->controls[i].name);
+		free(conf->controls[i].arn);
+		free(conf->controls[i].arc_name);
+	}
+	free(conf->controls);
 	free(conf->path);
 	free(conf->dir);
 	free(conf);

@@ -20,7 +20,24 @@
  *   - "views: []" is an error; "zones: []" inside a view is allowed (that
  *     view refuses every query);
  *   - keys owned by later issues are rejected with "'KEY' is not supported
- *     by this version of arcdns yet".
+ *     by this version of arcdns yet";
+ *   - arc: needs 'endpoints' (1..5, regions and urls unique); plain
+ *     http:// only on a loopback host (127.0.0.0/8, ::1, localhost);
+ *   - arc durations: poll-interval 100ms..1h; timeout and connect-timeout
+ *     1ms..1m, connect-timeout <= timeout (default: timeout); timeout may
+ *     be longer than poll-interval; hedge-after 0 (off) or < timeout;
+ *     stale-after > poll-interval, at most 24h (default 3 * poll-interval
+ *     + timeout);
+ *   - ca-file must be a readable regular file when the config is loaded
+ *     (the only file besides the config itself that conf_load() looks
+ *     at: so that -t and a reload catch a wrong path);
+ *   - profile only with credentials auto or profile;
+ *   - controls: without arc: is an error ("controls need an arc:
+ *     section"); arc: without controls: (or "controls: {}") is allowed:
+ *     the mirror then polls and logs, which checks endpoints and
+ *     credentials, but no name depends on it;
+ *   - a control has exactly one of arn and name; the same ARN or the same
+ *     name twice is an error; local names are 1..64 of [A-Za-z0-9_.-].
  */
 #ifndef CONF_CONF_H
 #define CONF_CONF_H
@@ -40,6 +57,20 @@
 #define CONF_DEFAULT_ZONE_TTL		5	/* seconds, ARC-driven answers */
 #define CONF_MAX_WORKERS		64
 #define CONF_MAX_TTL			2147483647u	/* RFC 2181 section 8 */
+
+/* arc: and controls: (arcdns.yaml(5) "arc" and "controls"). */
+#define CONF_MAX_ARC_ENDPOINTS		5	/* a cluster has five */
+#define CONF_DEFAULT_ARC_POLL_MS	1000
+#define CONF_MIN_ARC_POLL_MS		100
+#define CONF_MAX_ARC_POLL_MS		3600000		/* 1h */
+#define CONF_DEFAULT_ARC_TIMEOUT_MS	800
+#define CONF_MAX_ARC_TIMEOUT_MS		60000		/* 1m */
+#define CONF_MAX_ARC_STALE_MS		86400000	/* 24h */
+#define CONF_MAX_ARN			255	/* the ARC model's Arn */
+#define CONF_MAX_REGION			32
+#define CONF_MAX_URL			1024
+#define CONF_MAX_PROFILE		128
+#define CONF_MAX_CONTROLS		1000
 
 /*
  * Without server.listen the daemon listens on the wildcard addresses

@@ -24,6 +24,9 @@
 #include "util/xalloc.h"
 
 #define ZONE_A	"zones: [{ id: a, origin: a.test., file: a.zone }]\n"
+/* Lines 2 and 3 of a file that starts with ZONE_A: a minimal arc:. */
+#define ARC_E	"arc:\n  endpoints: [{ region: us-east-1, url: " \
+	"\"https://a.example/v1\" }]\n"
 
 static struct conf *
 load_ok(const char *yaml)
@@ -508,6 +511,219 @@ Test(yamltree, file_at_the_size_limit_loads)
 	unlink(tmpl);
 }
 
+/* --- arc: and controls: -------------------------------------------------- */
+
+Test(conf_good, no_arc_section)
+{
+	struct conf *c = load_ok(ZONE_A);
+
+	cr_expect_not(c->arc.enabled);
+	cr_expect_eq(c->arc.nendpoints, 0);
+	cr_expect_null(c->arc.endpoints);
+	cr_expect_eq(c->ncontrols, 0);
+	cr_expect_null(c->controls);
+	conf_free(c);
+}
+
+Test(conf_good, arc_defaults)
+{
+	struct conf *c = load_ok(ZONE_A ARC_E);
+	const struct conf_arc *a = &c->arc;
+
+	cr_expect(a->enabled);
+	cr_assert_eq(a->nendpoints, 1);
+	cr_expect_str_eq(a->endpoints[0].region, "us-east-1");
+	cr_expect_str_eq(a->endpoints[0].url, "https://a.example/v1");
+	cr_expect_null(a->control_panel);
+	cr_expect_eq(a->poll_interval_ms, 1000);
+	cr_expect_eq(a->timeout_ms, 800);
+	cr_expect_eq(a->connect_timeout_ms, 800);
+	cr_expect_eq(a->hedge_after_ms, 0);
+	cr_expect_eq(a->stale_after_ms, 3 * 1000 + 800);
+	cr_expect_null(a->ca_file);
+	cr_expect_str_eq(a->credentials, "auto");
+	cr_expect_null(a->profile);
+	cr_expect_eq(c->ncontrols, 0);	/* arc: without controls: is fine */
+	conf_free(c);
+}
+
+Test(conf_good, arc_every_option)
+{
+	char tmpl[] = "/tmp/arcdns-ca-XXXXXX";
+	int fd = mkstemp(tmpl);
+	char *y;
+	struct conf *c;
+	const struct conf_arc *a;
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	y = xstrfmt(ZONE_A
+	    "arc:\n"
+	    "  endpoints:\n"
+	    "    - { region: us-east-1, url: \"https://h1.example/v1\" }\n"
+	    "    - { region: us-west-2, url: \"https://[2001:db8::1]:8443\" }\n"
+	    "    - { region: eu-west-1, url: \"http://127.0.0.1:5001/v1\" }\n"
+	    "    - { region: ap-northeast-1, url: \"http://[::1]:5002/\" }\n"
+	    "    - { region: us-gov-west-1, url: \"http://localhost/v1\" }\n"
+	    "  control-panel: \"arn:aws:route53-recovery-control::1111:"
+	    "controlpanel/abc\"\n"
+	    "  poll-interval: 2s\n"
+	    "  timeout: 3s\n"		/* longer than poll-interval: allowed */
+	    "  connect-timeout: 1s\n"
+	    "  hedge-after: 300ms\n"
+	    "  stale-after: 1m\n"
+	    "  ca-file: %s\n"
+	    "  credentials: profile\n"
+	    "  profile: dr-team\n", tmpl);
+	c = load_ok(y);
+	a = &c->arc;
+	cr_expect(a->enabled);
+	cr_assert_eq(a->nendpoints, 5);
+	cr_expect_str_eq(a->endpoints[1].region, "us-west-2");
+	cr_expect_str_eq(a->endpoints[1].url, "https://[2001:db8::1]:8443");
+	cr_expect_str_eq(a->endpoints[3].url, "http://[::1]:5002/");
+	cr_expect_str_eq(a->endpoints[4].region, "us-gov-west-1");
+	cr_expect_str_eq(a->control_panel,
+	    "arn:aws:route53-recovery-control::1111:controlpanel/abc");
+	cr_expect_eq(a->poll_interval_ms, 2000);
+	cr_expect_eq(a->timeout_ms, 3000);
+	cr_expect_eq(a->connect_timeout_ms, 1000);
+	cr_expect_eq(a->hedge_after_ms, 300);
+	cr_expect_eq(a->stale_after_ms, 60000);
+	cr_expect_str_eq(a->ca_file, tmpl);
+	cr_expect_str_eq(a->credentials, "profile");
+	cr_expect_str_eq(a->profile, "dr-team");
+	conf_free(c);
+	free(y);
+	unlink(tmpl);
+}
+
+Test(conf_good, arc_defaults_follow_other_values)
+{
+	struct conf *c = load_ok(ZONE_A ARC_E
+	    "  timeout: 1500ms\n  poll-interval: 5s\n  hedge-after: 0s\n");
+
+	cr_expect_eq(c->arc.connect_timeout_ms, 1500);
+	cr_expect_eq(c->arc.stale_after_ms, 3 * 5000 + 1500);
+	cr_expect_eq(c->arc.hedge_after_ms, 0);
+	conf_free(c);
+}
+
+Test(conf_good, arc_loopback_and_credentials)
+{
+	static const char *const ok[] = {
+		"http://127.0.0.1/v1", "http://127.255.0.9:80",
+		"http://LocalHost:5000/v1", "http://localhost./",
+		"http://[::1]", "http://[0:0:0:0:0:0:0:1]:5300/v1",
+		"https://10.0.0.1/v1", "https://a-b_c.example.com:443/v1/",
+	};
+	static const char *const creds[] = {"auto", "env", "profile",
+		"container", "imds", "web-identity"};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char *y = xstrfmt(ZONE_A "arc:\n  endpoints: [{ region: "
+		    "ap-southeast-2, url: \"%s\" }]\n", ok[i]);
+		struct conf *c = load_ok(y);
+
+		cr_expect_str_eq(c->arc.endpoints[0].url, ok[i]);
+		conf_free(c);
+		free(y);
+	}
+	for (size_t i = 0; i < sizeof(creds) / sizeof(creds[0]); i++) {
+		char *y = xstrfmt(ZONE_A ARC_E "  credentials: %s\n",
+		    creds[i]);
+		struct conf *c = load_ok(y);
+
+		cr_expect_str_eq(c->arc.credentials, creds[i]);
+		conf_free(c);
+		free(y);
+	}
+}
+
+Test(conf_good, controls_by_arn_and_by_name)
+{
+	struct conf *c = load_ok(ZONE_A ARC_E
+	    "controls:\n"
+	    "  east: { arn: \"arn:aws:route53-recovery-control::1111:"
+	    "controlpanel/abc/routingcontrol/e1\" }\n"
+	    "  west.2: { name: \"route-us-west-2\" }\n"
+	    "  A_b-9: { name: \"x:y/z\" }\n");
+
+	cr_assert_eq(c->ncontrols, 3);
+	cr_expect_str_eq(c->controls[0].name, "east");
+	cr_expect_str_eq(c->controls[0].arn, "arn:aws:route53-recovery-"
+	    "control::1111:controlpanel/abc/routingcontrol/e1");
+	cr_expect_null(c->controls[0].arc_name);
+	cr_expect_eq(c->controls[0].line, 5);
+	cr_expect_eq(c->controls[0].column, 3);
+	cr_expect_str_eq(c->controls[1].name, "west.2");
+	cr_expect_null(c->controls[1].arn);
+	cr_expect_str_eq(c->controls[1].arc_name, "route-us-west-2");
+	cr_expect_eq(c->controls[1].line, 6);
+	cr_expect_str_eq(c->controls[2].name, "A_b-9");
+	cr_expect_str_eq(c->controls[2].arc_name, "x:y/z");
+	conf_free(c);
+}
+
+Test(conf_good, empty_controls_with_arc)
+{
+	static const char *const forms[] = {"controls: {}\n", "controls:\n"};
+
+	for (size_t i = 0; i < 2; i++) {
+		char *y = xstrfmt(ZONE_A ARC_E "%s", forms[i]);
+		struct conf *c = load_ok(y);
+
+		cr_expect(c->arc.enabled);
+		cr_expect_eq(c->ncontrols, 0);
+		conf_free(c);
+		free(y);
+	}
+}
+
+Test(conf_good, controls_before_arc)
+{
+	struct conf *c = load_ok("controls: { e: { name: e } }\n" ZONE_A
+	    "arc: { endpoints: [{ region: us-east-1, url: "
+	    "\"https://a.example\" }] }\n");
+
+	cr_expect_eq(c->ncontrols, 1);
+	cr_expect(c->arc.enabled);
+	conf_free(c);
+}
+
+Test(conf_good, ca_file_relative_to_the_config)
+{
+	char tmpl[] = "/tmp/arcdns-conf-XXXXXX";
+	char *dir = mkdtemp(tmpl), *path, *ca, *real, *want;
+	struct conf *c = NULL;
+	char *err = NULL;
+	FILE *fp;
+
+	cr_assert_not_null(dir);
+	path = xstrfmt("%s/arcdns.yaml", dir);
+	ca = xstrfmt("%s/ca.pem", dir);
+	fp = fopen(ca, "w");
+	cr_assert_not_null(fp);
+	cr_assert_eq(fclose(fp), 0);
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs(ZONE_A ARC_E "  ca-file: ca.pem\n", fp);
+	cr_assert_eq(fclose(fp), 0);
+	cr_assert_eq(conf_load(path, &c, &err), 0, "%s", err);
+	real = realpath(dir, NULL);
+	cr_assert_not_null(real);
+	want = xstrfmt("%s/ca.pem", real);
+	cr_expect_str_eq(c->arc.ca_file, want);
+	conf_free(c);
+	unlink(ca);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(ca);
+	free(real);
+	free(want);
+}
+
 /* --- bad configs: exact messages ---------------------------------------- */
 
 struct bad_case {
@@ -539,12 +755,333 @@ static const struct bad_case bad_cases[] = {
 	{"server: {}\nzones:\n", "t.yaml:2:1: no zones configured", 0},
 	{ZONE_A "foo: 1\n", "t.yaml:2:1: unknown top-level key "
 	    "'foo'", 0},
-	{ZONE_A "arc: {}\n", "t.yaml:2:1: 'arc' is not supported by "
-	    "this version of arcdns yet", 0},
-	{"controls: {}\n" ZONE_A, "t.yaml:1:1: 'controls' is not "
-	    "supported by this version of arcdns yet", 0},
 	{ZONE_A "fences: {}\n", "t.yaml:2:1: 'fences' is not "
 	    "supported by this version of arcdns yet", 0},
+
+	/* arc: and controls: */
+	{ZONE_A "arc:\n",
+	    "t.yaml:2:1: 'arc' has no 'endpoints'", 0},
+	{ZONE_A "arc: {}\n",
+	    "t.yaml:2:1: 'arc' has no 'endpoints'", 0},
+	{ZONE_A "arc: []\n",
+	    "t.yaml:2:6: 'arc' must be a mapping", 0},
+	{ZONE_A "arc:\n  poll-interval: 1s\n",
+	    "t.yaml:2:1: 'arc' has no 'endpoints'", 0},
+	{ZONE_A "arc:\n  foo: 1\n",
+	    "t.yaml:3:3: unknown key 'foo' in 'arc'", 0},
+	{ZONE_A "arc:\n  fences: 1\n",
+	    "t.yaml:3:3: unknown key 'fences' in 'arc'", 0},
+	{ZONE_A "arc:\n  endpoints:\n",
+	    "t.yaml:3:3: 'endpoints' has no value", 0},
+	{ZONE_A "arc:\n  endpoints: []\n",
+	    "t.yaml:3:14: 'endpoints' must list 1 to 5 "
+	    "endpoints, not 0", 0},
+	{ZONE_A "arc:\n  endpoints:\n    - { region: us-east-1, "
+	    "url: \"https://h1.example/v1\" }\n    - { "
+	    "region: us-east-2, url: \"https://h2.example/v1\" "
+	    "}\n    - { region: us-east-3, url: \"https://h3.example/"
+	    "v1\" }\n    - { region: us-east-4, url: \"https://h4.exa"
+	    "mple/v1\" }\n    - { region: us-east-5, url: "
+	    "\"https://h5.example/v1\" }\n    - { region: "
+	    "us-east-6, url: \"https://h6.example/v1\" "
+	    "}\n",
+	    "t.yaml:4:5: 'endpoints' must list 1 to 5 endpoints, "
+	    "not 6", 0},
+	{ZONE_A "arc:\n  endpoints: https://a.example/v1\n",
+	    "t.yaml:3:14: 'endpoints' must be a list of "
+	    "{ region, url } mappings", 0},
+	{ZONE_A "arc:\n  endpoints: [https://a.example/v1]\n",
+	    "t.yaml:3:15: each entry of 'endpoints' must "
+	    "be a mapping with 'region' and 'url'", 0},
+	{ZONE_A "arc:\n  endpoints: [{ url: \"https://a.example/v1\" "
+	    "}]\n",
+	    "t.yaml:3:15: endpoint has no 'region'", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1 }]\n",
+	    "t.yaml:3:15: endpoint 'us-east-1' has no 'url'", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://a.example/v1\", name: a }]\n",
+	    "t.yaml:3:65: unknown key 'name' in 'arc.endpoints'", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: US-EAST-1, url: "
+	    "\"https://a.example/v1\" }]\n",
+	    "t.yaml:3:25: invalid region 'US-EAST-1' (expected "
+	    "a region name such as us-east-1)", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east, url: "
+	    "\"https://a.example/v1\" }]\n",
+	    "t.yaml:3:25: invalid region 'us-east' (expected "
+	    "a region name such as us-east-1)", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: useast-1, url: "
+	    "\"https://a.example/v1\" }]\n",
+	    "t.yaml:3:25: invalid region 'useast-1' (expected "
+	    "a region name such as us-east-1)", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us--east-1, "
+	    "url: \"https://a.example/v1\" }]\n",
+	    "t.yaml:3:25: invalid region 'us--east-1' (expected "
+	    "a region name such as us-east-1)", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: \"us-east-1 "
+	    "\", url: \"https://a.example/v1\" }]\n",
+	    "t.yaml:3:25: invalid region 'us-east-1 ' (expected "
+	    "a region name such as us-east-1)", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"\" }]\n",
+	    "t.yaml:3:41: 'url' must not be empty", 0},
+	{ZONE_A "arc:\n  endpoints:\n    - { region: us-east-1, "
+	    "url: \"https://a.example/v1\" }\n    - { region: "
+	    "us-east-1, url: \"https://b.example/v1\" }\n",
+	    "t.yaml:5:17: duplicate region 'us-east-1' "
+	    "(first at line 4)", 0},
+	{ZONE_A "arc:\n  endpoints:\n    - { region: us-east-1, "
+	    "url: \"https://a.example/v1\" }\n    - { region: "
+	    "us-west-2, url: \"https://a.example/v1\" }\n",
+	    "t.yaml:5:33: duplicate endpoint url 'https://a.example/v"
+	    "1' (first at line 4)", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"ftp://a.example/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'ftp://a.example/v1' "
+	    "must start with https:// (or http:// on loopback)", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"HTTPS://a.example/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'HTTPS://a.example/v1' "
+	    "must start with https:// (or http:// on loopback)", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"http://10.0.0.1:8080/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'http://10.0.0.1:8080/v1' "
+	    "uses plain http:// on a host that is not loopback "
+	    "(127.0.0.0/8, ::1, localhost); use https://", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"http://[::2]/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'http://[::2]/v1' "
+	    "uses plain http:// on a host that is not loopback "
+	    "(127.0.0.0/8, ::1, localhost); use https://", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"http://localhost.example/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'http://localhost.example/v1' "
+	    "uses plain http:// on a host that is not loopback "
+	    "(127.0.0.0/8, ::1, localhost); use https://", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"http://128.0.0.1/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'http://128.0.0.1/v1' "
+	    "uses plain http:// on a host that is not loopback "
+	    "(127.0.0.0/8, ::1, localhost); use https://", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https:///v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https:///v1' has "
+	    "no valid host", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://' has no "
+	    "valid host", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://a%20b/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://a%20b/v1' "
+	    "has no valid host", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://[zz]/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://[zz]/v1' "
+	    "has no valid host", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://[::1/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://[::1/v1' "
+	    "has an unterminated '[' in its host", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://[::1]x/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://[::1]x/v1' "
+	    "has no valid host", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://a.example:/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://a.example:/v1' "
+	    "has an empty port", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://a.example:0/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://a.example:0/v1' "
+	    "has an invalid port", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://a.example:65536\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://a.example:65536' "
+	    "has an invalid port", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://a.example:99999999999999999999\" "
+	    "}]\n",
+	    "t.yaml:3:41: endpoint url 'https://a.example:99999999999"
+	    "999999999' has an invalid port", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://a.example:44x3\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://a.example:44x3' "
+	    "has an invalid port", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://user:pw@a.example/v1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://user:pw@a.example/v1'"
+	    " must not contain a user name or password", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://a.example/v1?x=1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://a.example/v1?x=1' "
+	    "must not contain spaces, '\\', a query or "
+	    "a fragment", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://a.example/v1#f\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://a.example/v1#f' "
+	    "must not contain spaces, '\\', a query or "
+	    "a fragment", 0},
+	{ZONE_A "arc:\n  endpoints: [{ region: us-east-1, url: "
+	    "\"https://a.example/v 1\" }]\n",
+	    "t.yaml:3:41: endpoint url 'https://a.example/v "
+	    "1' must not contain spaces, '\\', a query "
+	    "or a fragment", 0},
+	{ZONE_A ARC_E "  control-panel: \"arn:aws:x panel\"\n",
+	    "t.yaml:4:18: invalid ARN 'arn:aws:x panel' "
+	    "in 'control-panel' (only letters, digits and "
+	    "':./_-' are allowed)", 0},
+	{ZONE_A ARC_E "  control-panel: \"arn:aws:x*\"\n",
+	    "t.yaml:4:18: invalid ARN 'arn:aws:x*' in 'control-panel'"
+	    " (only letters, digits and ':./_-' are allowed)", 0},
+	{ZONE_A ARC_E "  control-panel: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	    "t.yaml:4:18: 'control-panel' must be at most "
+	    "255 characters", 0},
+	{ZONE_A ARC_E "  control-panel: \"\"\n",
+	    "t.yaml:4:18: 'control-panel' must not be empty", 0},
+	{ZONE_A ARC_E "  control-panel:\n",
+	    "t.yaml:4:3: 'control-panel' has no value", 0},
+	{ZONE_A ARC_E "  poll-interval: 99ms\n",
+	    "t.yaml:4:18: 'poll-interval' must be between "
+	    "100ms and 1h", 0},
+	{ZONE_A ARC_E "  poll-interval: 61m\n",
+	    "t.yaml:4:18: 'poll-interval' must be between "
+	    "100ms and 1h", 0},
+	{ZONE_A ARC_E "  poll-interval: fast\n",
+	    "t.yaml:4:18: 'poll-interval' must be a duration "
+	    "such as 500ms, 10s, 2m or 1h", 0},
+	{ZONE_A ARC_E "  timeout: 0\n",
+	    "t.yaml:4:12: 'timeout' must be between 1ms "
+	    "and 1m", 0},
+	{ZONE_A ARC_E "  timeout: 61s\n",
+	    "t.yaml:4:12: 'timeout' must be between 1ms "
+	    "and 1m", 0},
+	{ZONE_A ARC_E "  connect-timeout: 0ms\n",
+	    "t.yaml:4:20: 'connect-timeout' must be between "
+	    "1ms and 1m", 0},
+	{ZONE_A ARC_E "  connect-timeout: 801ms\n",
+	    "t.yaml:4:20: 'connect-timeout' (801ms) must "
+	    "not be longer than 'timeout' (800ms)", 0},
+	{ZONE_A ARC_E "  connect-timeout: 2s\n  timeout: 1s\n",
+	    "t.yaml:4:20: 'connect-timeout' (2s) must not "
+	    "be longer than 'timeout' (1s)", 0},
+	{ZONE_A ARC_E "  hedge-after: 800ms\n",
+	    "t.yaml:4:16: 'hedge-after' (800ms) must be "
+	    "shorter than 'timeout' (800ms), or 0 for no "
+	    "hedging", 0},
+	{ZONE_A ARC_E "  timeout: 2s\n  hedge-after: 3s\n",
+	    "t.yaml:5:16: 'hedge-after' (3s) must be shorter "
+	    "than 'timeout' (2s), or 0 for no hedging", 0},
+	{ZONE_A ARC_E "  hedge-after: 2m\n",
+	    "t.yaml:4:16: 'hedge-after' must be between "
+	    "0s and 1m", 0},
+	{ZONE_A ARC_E "  stale-after: 1s\n",
+	    "t.yaml:4:16: 'stale-after' (1s) must be longer "
+	    "than 'poll-interval' (1s)", 0},
+	{ZONE_A ARC_E "  stale-after: 1m\n  poll-interval: 2m\n",
+	    "t.yaml:4:16: 'stale-after' (1m) must be longer "
+	    "than 'poll-interval' (2m)", 0},
+	{ZONE_A ARC_E "  stale-after: 25h\n",
+	    "t.yaml:4:16: 'stale-after' must be between "
+	    "100ms and 24h", 0},
+	{ZONE_A ARC_E "  ca-file: /nonexistent/ca.pem\n",
+	    "t.yaml:4:12: cannot read ca-file '/nonexistent/ca.pem': "
+	    "No such file or directory", 0},
+	{ZONE_A ARC_E "  ca-file: /\n",
+	    "t.yaml:4:12: ca-file '/' is not a regular "
+	    "file", 0},
+	{ZONE_A ARC_E "  ca-file:\n",
+	    "t.yaml:4:3: 'ca-file' has no value", 0},
+	{ZONE_A ARC_E "  credentials: sso\n",
+	    "t.yaml:4:16: 'credentials' must be one of "
+	    "auto, env, profile, container, imds, web-identity", 0},
+	{ZONE_A ARC_E "  credentials: Auto\n",
+	    "t.yaml:4:16: 'credentials' must be one of "
+	    "auto, env, profile, container, imds, web-identity", 0},
+	{ZONE_A ARC_E "  credentials: [env]\n",
+	    "t.yaml:4:16: 'credentials' must be a string", 0},
+	{ZONE_A ARC_E "  profile: dr\n  credentials: env\n",
+	    "t.yaml:4:12: 'profile' needs 'credentials' "
+	    "auto or profile, not env", 0},
+	{ZONE_A ARC_E "  credentials: imds\n  profile: dr\n",
+	    "t.yaml:5:12: 'profile' needs 'credentials' "
+	    "auto or profile, not imds", 0},
+	{ZONE_A ARC_E "  profile: \"dr team\"\n",
+	    "t.yaml:4:12: 'profile' must not contain spaces, "
+	    "'[' or ']'", 0},
+	{ZONE_A ARC_E "  profile: ppppppppppppppppppppppppppppppppppppppppppppp"
+	    "pppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+	    "pppppppppppppppppppppppppppp\n",
+	    "t.yaml:4:12: 'profile' must be at most 128 "
+	    "characters", 0},
+	{"controls: {}\n" ZONE_A,
+	    "t.yaml:1:1: controls need an arc: section", 0},
+	{ZONE_A "controls:\n  east: { arn: \"arn:aws:x\" }\n",
+	    "t.yaml:2:1: controls need an arc: section", 0},
+	{ZONE_A ARC_E "controls: []\n",
+	    "t.yaml:4:11: 'controls' must be a mapping", 0},
+	{ZONE_A ARC_E "controls:\n  east: arn:aws:x\n",
+	    "t.yaml:5:9: control 'east' must be a mapping "
+	    "with 'arn' or 'name'", 0},
+	{ZONE_A ARC_E "controls:\n  east:\n",
+	    "t.yaml:5:3: control 'east' must be a mapping "
+	    "with 'arn' or 'name'", 0},
+	{ZONE_A ARC_E "controls:\n  \"us east\": { name: e }\n",
+	    "t.yaml:5:3: control name 'us east' may only "
+	    "contain letters, digits, '-', '_' and '.'", 0},
+	{ZONE_A ARC_E "controls:\n  \"panel/east\": { name: e }\n",
+	    "t.yaml:5:3: control name 'panel/east' may "
+	    "only contain letters, digits, '-', '_' and "
+	    "'.'", 0},
+	{ZONE_A ARC_E "controls:\n  aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaa: { name: e }\n",
+	    "t.yaml:5:3: control name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' must "
+	    "be at most 64 characters", 0},
+	{ZONE_A ARC_E "controls:\n  \"\": { name: e }\n",
+	    "t.yaml:5:3: a control name must not be empty", 0},
+	{ZONE_A ARC_E "controls:\n  east: {}\n",
+	    "t.yaml:5:9: control 'east' has neither 'arn' "
+	    "nor 'name'", 0},
+	{ZONE_A ARC_E "controls:\n  east: { arn: \"arn:aws:x\", name: "
+	    "e }\n",
+	    "t.yaml:5:9: control 'east' has both 'arn' "
+	    "and 'name' (give one)", 0},
+	{ZONE_A ARC_E "controls:\n  east: { region: us-east-1 }\n",
+	    "t.yaml:5:11: unknown key 'region' in 'controls'", 0},
+	{ZONE_A ARC_E "controls:\n  east: { arn: \"arn:aws:x\" }\n "
+	    " west: { name: w }\n  again: { arn: \"arn:aws:x\" "
+	    "}\n",
+	    "t.yaml:7:17: routing control ARN 'arn:aws:x' "
+	    "is already control 'east' (line 5)", 0},
+	{ZONE_A ARC_E "controls:\n  east: { name: e }\n  west: { "
+	    "name: e }\n",
+	    "t.yaml:6:17: routing control name 'e' is already "
+	    "control 'east' (line 5)", 0},
+	{ZONE_A ARC_E "controls:\n  east: { arn: \"arn:aws:x y\" "
+	    "}\n",
+	    "t.yaml:5:16: invalid ARN 'arn:aws:x y' in "
+	    "'arn' (only letters, digits and ':./_-' are "
+	    "allowed)", 0},
+	{ZONE_A ARC_E "controls:\n  east: { arn: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aa }\n",
+	    "t.yaml:5:16: 'arn' must be at most 255 characters", 0},
+	{ZONE_A ARC_E "controls:\n  east: { arn: }\n",
+	    "t.yaml:5:11: 'arn' has no value", 0},
+	{ZONE_A ARC_E "controls:\n  east: { name: \"route east\" "
+	    "}\n",
+	    "t.yaml:5:17: 'name' must not contain white "
+	    "space", 0},
+	{ZONE_A ARC_E "controls:\n  east: { name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa }\n",
+	    "t.yaml:5:17: 'name' must be at most 64 characters", 0},
 
 	/* server */
 	{"server: []\n" ZONE_A, "t.yaml:1:9: 'server' must be a "
@@ -892,6 +1429,9 @@ Test(conf_restart, restart_only_options)
 		    "server.tcp-idle-timeout"},
 		{"server: {workers: 2, tcp-max-connections: 255}\n",
 		    "server.tcp-max-connections"},
+		/* arc: and controls: are taken over on reload */
+		{"server: {workers: 2}\n" ARC_E "  timeout: 2s\n"
+		    "controls: { e: { name: e } }\n", NULL},
 	};
 	struct conf *old = load_ok("server: {workers: 2}\n" ZONE_A);
 
