@@ -24,7 +24,7 @@
 #include "util/xalloc.h"
 
 #define UDP_BATCH	32
-#define UDP_ROUNDS	8		/* batches per wakeup, then yield */
+#define UDP_WAKE_MS	200		/* stop latency of a UDP thread */
 #define UDP_INBUF	4096		/* larger queries are not queries */
 #define UDP_OUTBUF	4096		/* >= the largest edns-buffer-size */
 #define TCP_MAXQUERY	4096
@@ -49,11 +49,27 @@ struct tcpconn {
 	uint8_t			 out[TCP_OUTBUF];
 };
 
+/*
+ * One UDP socket and the thread that serves it: a blocking recvmmsg()
+ * (MSG_WAITFORONE) takes whatever has arrived, answers it in one batch and
+ * sends it with one sendmmsg(); no poll in between, as gdnsd does.
+ */
+#define NSTATS (sizeof(struct dns_stats) / sizeof(uint64_t))
 struct udpsock {
 	struct dns_worker	*w;
 	int			 fd;
 	bool			 pktinfo;	/* bound to a wildcard address */
-	struct event		*ev;
+	size_t			 slot;		/* snapshot reader slot */
+	pthread_t		 thread;
+	bool			 running;
+	_Atomic uint64_t	 stats[NSTATS];
+	struct mmsghdr		 rmsg[UDP_BATCH], smsg[UDP_BATCH];
+	struct iovec		 riov[UDP_BATCH], siov[UDP_BATCH];
+	struct sockaddr_storage	 peer[UDP_BATCH];
+	uint8_t			 rctl[UDP_BATCH][CMSG_BUFSIZE];
+	uint8_t			 sctl[UDP_BATCH][CMSG_BUFSIZE];
+	uint8_t			 inbuf[UDP_BATCH][UDP_INBUF];
+	uint8_t			 outbuf[UDP_BATCH][UDP_OUTBUF];
 };
 
 struct tcplistener {
@@ -68,22 +84,14 @@ struct dns_worker {
 	struct event_base	*base;
 	pthread_t		 thread;
 	bool			 running;
-	struct udpsock		*udp;
+	struct udpsock		**udp;		/* one per listen address */
 	struct tcplistener	*tcp;
 	struct event		*accept_pause;
 	struct tcpconn		*conns;
 	size_t			 nconns;
 	struct tcpconn		*free_conns;
 	struct timeval		 idle;
-	_Atomic uint64_t	 stats[sizeof(struct dns_stats) / sizeof(uint64_t)];
-	/* UDP batch buffers. */
-	struct mmsghdr		 rmsg[UDP_BATCH], smsg[UDP_BATCH];
-	struct iovec		 riov[UDP_BATCH], siov[UDP_BATCH];
-	struct sockaddr_storage	 peer[UDP_BATCH];
-	uint8_t			 rctl[UDP_BATCH][CMSG_BUFSIZE];
-	uint8_t			 sctl[UDP_BATCH][CMSG_BUFSIZE];
-	uint8_t			 inbuf[UDP_BATCH][UDP_INBUF];
-	uint8_t			 outbuf[UDP_BATCH][UDP_OUTBUF];
+	_Atomic uint64_t	 stats[NSTATS];	/* TCP side */
 };
 
 struct dns_listener {
@@ -92,18 +100,19 @@ struct dns_listener {
 	size_t			 nworkers;
 	size_t			 naddrs;
 	bool			 started;
+	_Atomic bool		 stopping;	/* UDP threads: leave */
 };
 
-/* Counters: one writer (the worker), relaxed readers. */
+/* Counters: one writer (the thread), relaxed readers. */
 #define STAT_INDEX(field) (offsetof(struct dns_stats, field) / sizeof(uint64_t))
 static inline void
-stat_add(struct dns_worker *w, size_t i, uint64_t n)
+stat_add(_Atomic uint64_t *stats, size_t i, uint64_t n)
 {
-	uint64_t v = atomic_load_explicit(&w->stats[i], memory_order_relaxed);
+	uint64_t v = atomic_load_explicit(&stats[i], memory_order_relaxed);
 
-	atomic_store_explicit(&w->stats[i], v + n, memory_order_relaxed);
+	atomic_store_explicit(&stats[i], v + n, memory_order_relaxed);
 }
-#define STAT_INC(w, field) stat_add((w), STAT_INDEX(field), 1)
+#define STAT_INC(w, field) stat_add((w)->stats, STAT_INDEX(field), 1)
 
 static uint64_t
 now_ms(void)
@@ -115,18 +124,18 @@ now_ms(void)
 }
 
 static void
-count_answer(struct dns_worker *w, const struct answer_info *info)
+count_answer(_Atomic uint64_t *stats, const struct answer_info *info)
 {
 	if (info->dropped) {
-		STAT_INC(w, dropped);
+		stat_add(stats, STAT_INDEX(dropped), 1);
 		return;
 	}
 	if (info->rcode < 6)
-		stat_add(w, STAT_INDEX(rcode) + info->rcode, 1);
+		stat_add(stats, STAT_INDEX(rcode) + info->rcode, 1);
 	else
-		STAT_INC(w, badvers);
+		stat_add(stats, STAT_INDEX(badvers), 1);
 	if (info->truncated)
-		STAT_INC(w, truncated);
+		stat_add(stats, STAT_INDEX(truncated), 1);
 }
 
 /* --- UDP -------------------------------------------------------------------- */
@@ -173,82 +182,89 @@ set_reply_source(struct msghdr *rm, struct msghdr *sm, uint8_t *ctl)
 	}
 }
 
+/* Answer the n messages received; send what has answers. */
 static void
-udp_read_cb(evutil_socket_t fd, short what, void *arg)
+udp_answer(struct udpsock *us, int n)
+{
+	struct dns_listener *l = us->w->l;
+	const struct table *t = snapshot_enter(l->snap, us->slot);
+	struct answer_info info;
+	int nsend = 0, sent = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct msghdr *rm = &us->rmsg[i].msg_hdr;
+		struct msghdr *sm = &us->smsg[nsend].msg_hdr;
+		size_t len;
+
+		if (t == NULL || (rm->msg_flags & MSG_TRUNC))
+			continue;
+		len = answer_query(t, us->inbuf[i], us->rmsg[i].msg_len,
+		    (const struct sockaddr *)&us->peer[i], false,
+		    us->outbuf[i], UDP_OUTBUF, &info);
+		count_answer(us->stats, &info);
+		if (len == 0)
+			continue;
+		us->siov[nsend].iov_base = us->outbuf[i];
+		us->siov[nsend].iov_len = len;
+		memset(sm, 0, sizeof(*sm));
+		sm->msg_name = &us->peer[i];
+		sm->msg_namelen = rm->msg_namelen;
+		sm->msg_iov = &us->siov[nsend];
+		sm->msg_iovlen = 1;
+		if (us->pktinfo)
+			set_reply_source(rm, sm, us->sctl[nsend]);
+		nsend++;
+	}
+	snapshot_leave(l->snap, us->slot);
+	stat_add(us->stats, STAT_INDEX(udp_queries), (uint64_t)n);
+	while (sent < nsend) {
+		int r = sendmmsg(us->fd, us->smsg + sent,
+		    (unsigned)(nsend - sent), 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			log_neterr(LOG_SRC_DNS, "sendmmsg: %s", strerror(errno));
+			r = 1;		/* skip the one that failed */
+		}
+		sent += r;
+	}
+}
+
+static void *
+udp_main(void *arg)
 {
 	struct udpsock *us = arg;
-	struct dns_worker *w = us->w;
+	struct dns_listener *l = us->w->l;
 
-	for (int round = 0; round < UDP_ROUNDS; round++) {
-		struct answer_info info;
-		const struct table *t;
-		int n, nsend = 0, sent = 0;
+	while (!atomic_load_explicit(&l->stopping, memory_order_relaxed)) {
+		int n;
 
 		for (int i = 0; i < UDP_BATCH; i++) {
-			struct msghdr *m = &w->rmsg[i].msg_hdr;
+			struct msghdr *m = &us->rmsg[i].msg_hdr;
 
-			w->riov[i].iov_base = w->inbuf[i];
-			w->riov[i].iov_len = UDP_INBUF;
-			m->msg_name = &w->peer[i];
-			m->msg_namelen = sizeof(w->peer[i]);
-			m->msg_iov = &w->riov[i];
+			us->riov[i].iov_base = us->inbuf[i];
+			us->riov[i].iov_len = UDP_INBUF;
+			m->msg_name = &us->peer[i];
+			m->msg_namelen = sizeof(us->peer[i]);
+			m->msg_iov = &us->riov[i];
 			m->msg_iovlen = 1;
-			m->msg_control = us->pktinfo ? w->rctl[i] : NULL;
+			m->msg_control = us->pktinfo ? us->rctl[i] : NULL;
 			m->msg_controllen = us->pktinfo ? CMSG_BUFSIZE : 0;
 			m->msg_flags = 0;
 		}
-		n = recvmmsg(fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0) {
-			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		/* Blocks (up to SO_RCVTIMEO) for one, then takes what is there. */
+		n = recvmmsg(us->fd, us->rmsg, UDP_BATCH, MSG_WAITFORONE, NULL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
 				log_neterr(LOG_SRC_DNS, "recvmmsg: %s",
 				    strerror(errno));
-			return;
+			continue;
 		}
-		t = snapshot_enter(w->l->snap, w->idx);
-		for (int i = 0; i < n; i++) {
-			struct msghdr *rm = &w->rmsg[i].msg_hdr;
-			struct msghdr *sm = &w->smsg[nsend].msg_hdr;
-			size_t len;
-
-			STAT_INC(w, udp_queries);
-			if (t == NULL || (rm->msg_flags & MSG_TRUNC))
-				continue;
-			len = answer_query(t, w->inbuf[i], w->rmsg[i].msg_len,
-			    (const struct sockaddr *)&w->peer[i], false,
-			    w->outbuf[i], UDP_OUTBUF, &info);
-			count_answer(w, &info);
-			if (len == 0)
-				continue;
-			w->siov[nsend].iov_base = w->outbuf[i];
-			w->siov[nsend].iov_len = len;
-			memset(sm, 0, sizeof(*sm));
-			sm->msg_name = &w->peer[i];
-			sm->msg_namelen = rm->msg_namelen;
-			sm->msg_iov = &w->siov[nsend];
-			sm->msg_iovlen = 1;
-			if (us->pktinfo)
-				set_reply_source(rm, sm, w->sctl[nsend]);
-			nsend++;
-		}
-		snapshot_leave(w->l->snap, w->idx);
-		while (sent < nsend) {
-			int r = sendmmsg(fd, w->smsg + sent,
-			    (unsigned)(nsend - sent), MSG_DONTWAIT);
-
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				log_neterr(LOG_SRC_DNS, "sendmmsg: %s",
-				    strerror(errno));
-				/* Skip the message that failed, keep the rest. */
-				r = 1;
-			}
-			sent += r;
-		}
-		if (n < UDP_BATCH)
-			return;
+		udp_answer(us, n);
 	}
+	return NULL;
 }
 
 /* --- TCP -------------------------------------------------------------------- */
@@ -336,7 +352,7 @@ tcp_process(struct tcpconn *c)
 			tcp_close(c);		/* garbage: hang up */
 			return;
 		}
-		count_answer(w, &info);
+		count_answer(w->stats, &info);
 		wire_put16(c->out, (uint16_t)len);
 		c->outlen = len + 2;
 		c->outoff = 0;
@@ -532,6 +548,14 @@ open_socket(const struct netaddr *a, int type, char **errmsg)
 	if (a->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof(on)) != 0)
 		goto fail;
+	if (type == SOCK_DGRAM) {
+		/* The UDP thread wakes up this often to see if it must stop. */
+		struct timeval tv = {0, UDP_WAKE_MS * 1000};
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv)) != 0)
+			goto fail;
+	}
 	if (type == SOCK_DGRAM && is_wildcard(a)) {
 		if (a->ss.ss_family == AF_INET ? setsockopt(fd, IPPROTO_IP,
 		    IP_PKTINFO, &on, sizeof(on)) : setsockopt(fd, IPPROTO_IPV6,
@@ -567,24 +591,28 @@ worker_init(struct dns_listener *l, struct dns_worker *w,
 	w->idle.tv_usec = (srv->tcp_idle_ms % 1000) * 1000;
 	w->udp = xcalloc(l->naddrs, sizeof(*w->udp));
 	w->tcp = xcalloc(l->naddrs, sizeof(*w->tcp));
-	for (size_t i = 0; i < l->naddrs; i++)
-		w->udp[i].fd = w->tcp[i].fd = -1;
+	for (size_t i = 0; i < l->naddrs; i++) {
+		w->udp[i] = xcalloc(1, sizeof(*w->udp[i]));
+		w->udp[i]->fd = w->tcp[i].fd = -1;
+	}
 	for (size_t i = 0; i < l->naddrs; i++) {
 		const struct netaddr *a = &srv->listen[i];
+		struct udpsock *us = w->udp[i];
 		int fd = open_socket(a, SOCK_DGRAM, errmsg);
 
 		if (fd < 0)
 			return fd;
-		w->udp[i] = (struct udpsock){w, fd, is_wildcard(a), NULL};
-		w->udp[i].ev = event_new(w->base, fd, EV_READ | EV_PERSIST,
-		    udp_read_cb, &w->udp[i]);
+		us->w = w;
+		us->fd = fd;
+		us->pktinfo = is_wildcard(a);
+		/* Slot 0..nworkers-1: the TCP loops; then the UDP threads. */
+		us->slot = l->nworkers + w->idx * l->naddrs + i;
 		fd = open_socket(a, SOCK_STREAM, errmsg);
 		if (fd < 0)
 			return fd;
 		w->tcp[i] = (struct tcplistener){w, fd, NULL};
 		w->tcp[i].ev = event_new(w->base, fd, EV_READ | EV_PERSIST,
 		    tcp_accept_cb, &w->tcp[i]);
-		event_add(w->udp[i].ev, NULL);
 		event_add(w->tcp[i].ev, NULL);
 	}
 	w->accept_pause = evtimer_new(w->base, accept_resume_cb, w);
@@ -621,14 +649,13 @@ worker_free(struct dns_listener *l, struct dns_worker *w)
 	}
 	free(w->conns);
 	for (size_t i = 0; w->udp != NULL && i < l->naddrs; i++) {
-		if (w->udp[i].ev != NULL)
-			event_free(w->udp[i].ev);
 		if (w->tcp[i].ev != NULL)
 			event_free(w->tcp[i].ev);
-		if (w->udp[i].fd >= 0)
-			close(w->udp[i].fd);
+		if (w->udp[i] != NULL && w->udp[i]->fd >= 0)
+			close(w->udp[i]->fd);
 		if (w->tcp[i].fd >= 0)
 			close(w->tcp[i].fd);
+		free(w->udp[i]);
 	}
 	free(w->udp);
 	free(w->tcp);
@@ -637,6 +664,14 @@ worker_free(struct dns_listener *l, struct dns_worker *w)
 	if (w->base != NULL)
 		event_base_free(w->base);
 	free(w);
+}
+
+size_t
+dns_listener_nreaders(const struct conf_server *srv)
+{
+	size_t workers = srv->workers == 0 ? 1 : srv->workers;
+
+	return workers * (1 + srv->nlisten);
 }
 
 int
@@ -682,14 +717,23 @@ int
 dns_listener_start(struct dns_listener *l)
 {
 	for (size_t i = 0; i < l->nworkers; i++) {
-		int err = pthread_create(&l->workers[i]->thread, NULL,
-		    worker_main, l->workers[i]);
+		struct dns_worker *w = l->workers[i];
+		int err = pthread_create(&w->thread, NULL, worker_main, w);
 
 		if (err != 0) {
 			dns_listener_stop(l);
 			return -err;
 		}
-		l->workers[i]->running = true;
+		w->running = true;
+		for (size_t j = 0; j < l->naddrs; j++) {
+			err = pthread_create(&w->udp[j]->thread, NULL, udp_main,
+			    w->udp[j]);
+			if (err != 0) {
+				dns_listener_stop(l);
+				return -err;
+			}
+			w->udp[j]->running = true;
+		}
 	}
 	l->started = true;
 	return 0;
@@ -698,6 +742,22 @@ dns_listener_start(struct dns_listener *l)
 void
 dns_listener_stop(struct dns_listener *l)
 {
+	atomic_store(&l->stopping, true);
+	for (size_t i = 0; i < l->nworkers; i++) {
+		struct dns_worker *w = l->workers[i];
+
+		for (size_t j = 0; w != NULL && w->udp != NULL &&
+		    j < l->naddrs; j++) {
+			struct udpsock *us = w->udp[j];
+
+			if (us == NULL || !us->running)
+				continue;
+			/* Wakes a blocked recvmmsg now, not at the timeout. */
+			(void)shutdown(us->fd, SHUT_RD);
+			pthread_join(us->thread, NULL);
+			us->running = false;
+		}
+	}
 	for (size_t i = 0; i < l->nworkers; i++)
 		if (l->workers[i] != NULL && l->workers[i]->running)
 			event_base_loopexit(l->workers[i]->base, NULL);
@@ -728,8 +788,15 @@ dns_listener_stats(const struct dns_listener *l, struct dns_stats *out)
 	uint64_t *sum = (uint64_t *)out;
 
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < l->nworkers; i++)
-		for (size_t j = 0; j < sizeof(*out) / sizeof(uint64_t); j++)
-			sum[j] += atomic_load_explicit(&l->workers[i]->stats[j],
+	for (size_t i = 0; i < l->nworkers; i++) {
+		const struct dns_worker *w = l->workers[i];
+
+		for (size_t j = 0; j < NSTATS; j++) {
+			sum[j] += atomic_load_explicit(&w->stats[j],
 			    memory_order_relaxed);
+			for (size_t k = 0; k < l->naddrs; k++)
+				sum[j] += atomic_load_explicit(
+				    &w->udp[k]->stats[j], memory_order_relaxed);
+		}
+	}
 }

@@ -3,8 +3,10 @@
  *
  * dns_listener_new() binds every listen address of the config, UDP and
  * TCP, once per worker (SO_REUSEPORT), before privileges are dropped.
- * dns_listener_start() then runs one thread per worker, each with its own
- * libevent base and sockets. Workers answer from the table published in
+ * dns_listener_start() then runs, per worker, one thread with its own
+ * libevent base for TCP, and one thread per UDP socket that blocks in
+ * recvmmsg() and answers each batch (no poll per batch: half the system
+ * calls of an event loop, as gdnsd does). Workers answer from the table published in
  * the snapshot given at creation (answer.h); they never wait on anything
  * but their own sockets.
  *
@@ -15,6 +17,7 @@
 #ifndef DNS_LISTEN_H
 #define DNS_LISTEN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct conf_server;
@@ -34,11 +37,14 @@ struct dns_stats {
 	uint64_t	tcp_timeouts;
 };
 
+/* Snapshot reader slots the listener for srv uses (see snapshot.h). */
+size_t	dns_listener_nreaders(const struct conf_server *srv);
+
 /*
  * Bind the sockets for srv (borrowed during the call) and prepare
- * srv->workers workers reading tables from snap (borrowed; reader slots
- * 0..workers-1 are theirs). Returns 0, or -errno with a new message in
- * *errmsg naming the address.
+ * srv->workers workers reading tables from snap (borrowed; it must have
+ * dns_listener_nreaders(srv) reader slots). Returns 0, or -errno with a
+ * new message in *errmsg naming the address.
  */
 int	dns_listener_new(const struct conf_server *srv, struct snapshot *snap,
 	    struct dns_listener **out, char **errmsg)
