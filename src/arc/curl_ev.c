@@ -217,5 +217,10 @@ curl_ev_add(struct curl_ev *ce, CURL *easy, curl_ev_done_cb cb, void *arg)
 int
 curl_ev_running(const struct curl_ev *ce)
 {
-	return ce->running;
+	int n = 0;
+
+	/* the list, not curl's count: that one lags behind a cancel */
+	for (const struct xfer *x = ce->xfers; x != NULL; x = x->next)
+		n++;
+	return n;
 }
