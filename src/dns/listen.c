@@ -539,7 +539,9 @@ open_socket(const struct netaddr *a, int type, char **errmsg)
 	char text[80];
 
 	netaddr_format(a, text, sizeof(text));
-	fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* UDP sockets block: their thread waits in recvmmsg(). */
+	fd = socket(a->ss.ss_family, type | SOCK_CLOEXEC |
+	    (type == SOCK_STREAM ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0)
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
