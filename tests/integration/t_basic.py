@@ -10,6 +10,7 @@ in the zone file. Then hide-version, a version override and two workers.
 import os
 import struct
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -175,6 +176,22 @@ def workers_daemon(t):
         d.stop()
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process (all its threads), in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_cpu(t, d):
+    """An idle daemon sleeps: its UDP threads block in recvmmsg and the
+    loops in epoll. A busy loop would burn a whole second of CPU here."""
+    before = cpu_seconds(d.pid)
+    time.sleep(1.0)  # measuring idleness, not waiting for readiness
+    used = cpu_seconds(d.pid) - before
+    t.ok(used < 0.3, "idle daemon uses almost no CPU (%.2f s in 1 s)" % used)
+
+
 def main(t):
     version = arcdnsd_version()
     t.ok(version is not None, "arcdnsd -V prints 'arcdnsd <version>'", ARCDNSD)
@@ -185,6 +202,7 @@ def main(t):
         raw_checks(t, d)
         zone_oddities(t, d)
         cross_tools(t, d)
+        idle_cpu(t, d)
         d.check_alive("the basic cases")
     finally:
         d.stop()
