@@ -72,4 +72,47 @@ void		 creds_invalidate(struct creds *c);
 /* The source that gave the current credentials ("env", ...), for logs. */
 const char	*creds_origin(const struct creds *c);
 
+/*
+ * Additions (creds helper, issue 4): introspection for logs, health and
+ * tests, and the pure pieces of the refresh policy.
+ */
+
+/*
+ * Notes on the calls above: ready_cb runs after a fetch that gave new
+ * credentials, and after a failed one when no valid credentials are held
+ * (never while valid old ones are kept); it must not call creds_free.
+ * creds_current gives credentials until their Expiration, no margin.
+ * creds_invalidate starts at most one fetch a second (a later call in the
+ * same second is deferred to its end); it keeps the current credentials.
+ */
+
+/*
+ * Use profile (copied; NULL: AWS_PROFILE, else "default") for the profile
+ * source and the profile step of auto, e.g. from conf arc.profile. Call
+ * before creds_start.
+ */
+void		 creds_set_profile(struct creds *c, const char *profile);
+
+/* When the current credentials expire (wall ms); 0: none held or static. */
+uint64_t	 creds_expiration(const struct creds *c);
+
+/* Failed fetches since the last success (0 after a success). */
+unsigned	 creds_failures(const struct creds *c);
+
+/*
+ * When to refresh credentials expiring at expires_ms, seen at now_ms (both
+ * wall ms): 15 min before expiry (advisory) when 30 min or more are left;
+ * otherwise after half of what is left, but not sooner than a minute (or
+ * 1 s before expiry); never sooner than now_ms + 1 s. Pure.
+ */
+uint64_t	 creds_refresh_at(uint64_t now_ms, uint64_t expires_ms);
+
+/*
+ * Parse an ISO 8601 UTC time as AWS writes it ("2024-05-01T12:34:56Z",
+ * optional fraction, "Z" or +hh:mm offset) into wall ms. 0 or ERR_PARSE /
+ * ERR_INVAL. Pure.
+ */
+int		 creds_parse_time(const char *s, uint64_t *out_ms)
+		    __attribute__((warn_unused_result));
+
 #endif
