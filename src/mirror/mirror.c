@@ -169,6 +169,7 @@ reset(struct mirror *m)
 		set_str(&c->endpoint, NULL);
 		sync_pub(c);
 	}
+	m->last_success_ms = 0;
 }
 
 /* ---- applying a poll --------------------------------------------------- */
@@ -311,6 +312,8 @@ to_json(const struct mirror *m, uint64_t saved_ms)
 
 	jsonx_set(doc, "version", json_integer(STATE_VERSION));
 	jsonx_set(doc, "saved_ms", json_integer((json_int_t)saved_ms));
+	jsonx_set(doc, "last_success_ms",
+	    json_integer((json_int_t)m->last_success_ms));
 	for (size_t i = 0; i < m->nctls; i++) {
 		const struct ctl *c = &m->ctls[i];
 		json_t *o = jsonx_check(json_object());
@@ -515,7 +518,7 @@ check_entry(json_t *o, struct saved *s, size_t i)
  * Returns NULL or a new message saying what is wrong.
  */
 static char *
-check_doc(json_t *doc, struct saved **out, size_t *nout)
+check_doc(json_t *doc, struct saved **out, size_t *nout, uint64_t *last_ok)
 {
 	json_t *v, *list;
 	uint64_t saved_ms;
@@ -535,6 +538,11 @@ check_doc(json_t *doc, struct saved **out, size_t *nout)
 		    " (this arcdns reads version %d)", json_integer_value(v),
 		    STATE_VERSION);
 	if (!get_ms(doc, "saved_ms", &saved_ms, &why))
+		return why;
+	/* Optional: files written before it existed load as "never". */
+	*last_ok = 0;
+	if (json_object_get(doc, "last_success_ms") != NULL &&
+	    !get_ms(doc, "last_success_ms", last_ok, &why))
 		return why;
 	list = json_object_get(doc, "controls");
 	if (list == NULL)
@@ -610,6 +618,7 @@ mirror_load(struct mirror *m, const char *path, char **errmsg)
 	json_t *doc;
 	struct saved *s = NULL;
 	size_t n = 0;
+	uint64_t last_ok = 0;
 	char *why;
 	FILE *f;
 
@@ -631,7 +640,7 @@ mirror_load(struct mirror *m, const char *path, char **errmsg)
 		    jerr.column, jerr.text);
 		return ERR_PARSE;
 	}
-	why = check_doc(doc, &s, &n);
+	why = check_doc(doc, &s, &n, &last_ok);
 	if (why != NULL) {
 		*errmsg = xstrfmt("%s: bad state file: %s", path, why);
 		free(why);
@@ -639,6 +648,7 @@ mirror_load(struct mirror *m, const char *path, char **errmsg)
 		return ERR_PARSE;
 	}
 	restore(m, path, s, n);
+	m->last_success_ms = last_ok;
 	free(s);
 	json_decref(doc);
 	return 0;
@@ -745,9 +755,13 @@ mirror_is_stale(const struct mirror *m, uint64_t now_ms,
 {
 	if (m->last_success_ms == 0)
 		return true;
-	/* A clock that stepped back counts as fresh, not as stale forever. */
-	if (now_ms <= m->last_success_ms)
-		return false;
+	/*
+	 * A clock that stepped back a little counts as fresh; one that went
+	 * back further than the window (or a last success from a file
+	 * written by a clock far ahead) does not keep it fresh for long.
+	 */
+	if (now_ms < m->last_success_ms)
+		return m->last_success_ms - now_ms > stale_after_ms;
 	return now_ms - m->last_success_ms > stale_after_ms;
 }
 

@@ -75,8 +75,11 @@ void	mirror_observe(struct mirror *m, mirror_observer_cb cb, void *arg);
  * for local names no longer configured are ignored (info log); an entry
  * whose ARN differs from the configured one (or, for a control
  * configured by name, whose arc_name differs) is not restored (notice
- * log): the config now points elsewhere. A loaded mirror has state but
- * mirror_last_success() stays 0, so it is stale until a poll succeeds.
+ * log): the config now points elsewhere. The last success is restored
+ * from the file (its "last_success_ms", optional, 0 when absent), so the
+ * age of a state served after a restart is known; since the file is
+ * written after changes only, that time may be older than the real last
+ * success (staleness errs on the safe side).
  */
 int	mirror_load(struct mirror *m, const char *path, char **errmsg)
 	    __attribute__((warn_unused_result));
@@ -106,7 +109,8 @@ int	mirror_apply(struct mirror *m, const struct mirror_entry *entries,
 
 /*
  * Persist now (atomic). Returns 0 or a negative error with *errmsg.
- * Format: {"version":1,"saved_ms":<wall clock now>,"controls":[{"name",
+ * Format: {"version":1,"saved_ms":<wall clock now>,"last_success_ms":
+ * <mirror_last_success()>,"controls":[{"name",
  * "arn","arc_name","state":"On|Off|unknown","changed_ms","endpoint"}]},
  * one line; unknown strings are null. Temp file PATH.<pid>.tmp, removed
  * on failure.
@@ -130,7 +134,8 @@ uint64_t	mirror_last_success(const struct mirror *m);
 /*
  * True when no poll succeeded within stale_after_ms of now_ms: never
  * polled, or now_ms - last success > stale_after_ms (equal is fresh; a
- * now_ms before the last success, a clock step back, is fresh).
+ * now_ms before the last success -- a clock step back -- is fresh only
+ * within the same window).
  */
 bool		mirror_is_stale(const struct mirror *m, uint64_t now_ms,
 		    uint64_t stale_after_ms);

@@ -447,6 +447,8 @@ ParameterizedTestParameters(mirror, staleness)
 		{ T0, T0 + 5001, 5000, true },
 		{ T0, T0 + 86400000, 5000, true },
 		{ T0, T0 - 1000, 5000, false },	/* clock stepped back */
+		{ T0, T0 - 5000, 5000, false },
+		{ T0, T0 - 5001, 5000, true },
 		{ T0, T0 + 1, 0, true },
 		{ T0, T0, 0, false },
 	};
@@ -500,10 +502,11 @@ Test(mirror, save_load_round_trip)
 		cr_expect_not(b->missing);
 	}
 	cr_expect_str_eq(mirror_find(m2, "east")->endpoint, "ap-northeast-1");
-	/* Loaded state is known but not fresh: no poll succeeded yet. */
+	/* Loaded state is known, with the time of the last success. */
 	cr_expect(mirror_has_state(m2));
-	cr_expect_eq(mirror_last_success(m2), 0);
-	cr_expect(mirror_is_stale(m2, T0 + 8, 5000));
+	cr_expect_eq(mirror_last_success(m2), T0 + 7);
+	cr_expect_not(mirror_is_stale(m2, T0 + 5007, 5000));
+	cr_expect(mirror_is_stale(m2, T0 + 5008, 5000));
 	/* The first poll agreeing with the file changes nothing. */
 	cr_expect_eq(mirror_apply(m2, e, 3, "us-east-1", T0 + 9), 0);
 	/* Only the state file is left in the folder: no temp file. */
@@ -533,6 +536,8 @@ Test(mirror, saved_file_has_the_documented_fields)
 	cr_assert_not_null(doc, "%s", jerr.text);
 	cr_expect_eq(json_integer_value(json_object_get(doc, "version")), 1);
 	cr_expect(json_is_integer(json_object_get(doc, "saved_ms")));
+	cr_expect_eq(json_integer_value(json_object_get(doc,
+	    "last_success_ms")), (json_int_t)T0);
 	cr_assert_eq(json_array_size(json_object_get(doc, "controls")), 3);
 	c = json_array_get(json_object_get(doc, "controls"), 2);
 	cr_expect_str_eq(json_string_value(json_object_get(c, "name")),
@@ -656,6 +661,9 @@ Test(mirror, corrupt_or_mistyped_files_are_rejected)
 		{ "{\"version\":1,\"saved_ms\":1.5,\"controls\":[]}",
 		  "'saved_ms' must be a non-negative integer" },
 		{ "{\"version\":1,\"saved_ms\":1}", "'controls' is missing" },
+		{ "{\"version\":1,\"saved_ms\":1,\"last_success_ms\":null,"
+		  "\"controls\":[]}",
+		  "'last_success_ms' must be a non-negative integer" },
 		{ "{\"version\":1,\"saved_ms\":1,\"controls\":{}}",
 		  "'controls' must be an array" },
 		{ DOC("5"), "controls[0]: not an object" },
@@ -726,6 +734,7 @@ Test(mirror, failed_load_leaves_the_mirror_empty)
 	cr_expect_eq(mirror_load(m, state_path, &err), ERR_PARSE);
 	free(err);
 	cr_expect_not(mirror_has_state(m));
+	cr_expect_eq(mirror_last_success(m), 0);
 	cr_expect_null(mirror_find(m, "central")->arn);
 	cr_expect_null(mirror_find(m, "east")->endpoint);
 	mirror_free(m);
@@ -760,6 +769,8 @@ Test(mirror, controls_no_longer_configured_are_ignored)
 	cr_expect_eq(mirror_find(m, "east")->state, MIRROR_ON);
 	cr_expect_eq(mirror_find(m, "east")->changed_ms, 5);
 	cr_expect_eq(mirror_find(m, "west")->state, MIRROR_UNKNOWN);
+	/* No last_success_ms in this file: never. */
+	cr_expect_eq(mirror_last_success(m), 0);
 	mirror_free(m);
 }
 
