@@ -1043,6 +1043,9 @@ static const struct bad_case bad_cases[] = {
 	    "be at most 64 characters", 0},
 	{ZONE_A ARC_E "controls:\n  \"\": { name: e }\n",
 	    "t.yaml:5:3: a control name must not be empty", 0},
+	/* local names are unique because mapping keys are */
+	{ZONE_A ARC_E "controls:\n  east: { name: e }\n  east: { name: f }\n",
+	    "t.yaml:6:3: duplicate key 'east' (first at line 5)", ERR_PARSE},
 	{ZONE_A ARC_E "controls:\n  east: {}\n",
 	    "t.yaml:5:9: control 'east' has neither 'arn' "
 	    "nor 'name'", 0},
