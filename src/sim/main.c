@@ -3,6 +3,7 @@
  * cluster/api (the state and the four operations), server (endpoints,
  * faults, admin) and tls (the private CA).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -291,6 +292,29 @@ name_clash(const struct sim_cluster *c, size_t i)
 	return false;
 }
 
+
+/*
+ * The key under arcdnsd's controls: for rc: its name, prefixed with its
+ * panel's when two panels share it, made to fit arcdnsd's rule for local
+ * names (1..64 of [A-Za-z0-9_.-]; other characters become '-').
+ */
+static char *
+local_name(const struct sim_control *rc, bool clash)
+{
+	char *key = clash ? xstrfmt("%s.%s", rc->panel_name, rc->name) :
+	    xstrdup(rc->name);
+
+	for (char *p = key; *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (!isalnum(ch) && ch != '_' && ch != '.' && ch != '-')
+			*p = '-';
+	}
+	if (strlen(key) > 64)
+		key[64] = '\0';
+	return key;
+}
+
 static int
 print_config(const struct opts *o, const struct sim_cluster *c)
 {
@@ -378,9 +402,7 @@ print_config(const struct opts *o, const struct sim_cluster *c)
 		printf("  {}\n");
 	for (i = 0; i < n; i++) {
 		const struct sim_control *rc = sim_cluster_control(c, i);
-		char *key = name_clash(c, i) ?
-		    xstrfmt("%s/%s", rc->panel_name, rc->name) :
-		    xstrdup(rc->name);
+		char *key = local_name(rc, name_clash(c, i));
 
 		printf("  ");
 		put_quoted(stdout, key);

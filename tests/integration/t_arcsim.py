@@ -18,14 +18,18 @@ import datetime
 import json
 import os
 import re
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 import types
 from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from harness import ARCDNSD, bound  # noqa: E402
 from simharness import (AKID, CELLS, NCONTROLS, REGION_CONTROLS, REGIONS,  # noqa: E402
                         RULE_ARN, SECRET, TOKEN, TOKEN_AKID, TOKEN_SECRET, ArcSim,
                         call, cell_arn, error_code, panel_arn, region_arn,
@@ -361,6 +365,53 @@ def check_print_config(t, sim):
     t.is_(sorted(arns), want, "controls: one entry per routing control, by ARN")
     t.like(out, r"(?m)^arc:$", "an arc: block")
     t.like(out, r"(?m)^controls:$", "a controls: block")
+    check_config_accepted(t, out, "--print-arcdns-config")
+
+
+ZONE = """$ORIGIN svc.test.
+@ 60 IN SOA ns1 hostmaster 1 3600 600 86400 5
+@ 60 IN NS ns1
+ns1 60 IN A 192.0.2.1
+"""
+
+
+def check_config_accepted(t, blocks, what):
+    """arcdnsd -t takes arcsim's blocks as they are, behind a zone."""
+    d = tempfile.mkdtemp(prefix="arcdns-printcfg-")
+    try:
+        with open(os.path.join(d, "svc.zone"), "w") as f:
+            f.write(ZONE)
+        conf = os.path.join(d, "arcdns.yaml")
+        with open(conf, "w") as f:
+            f.write("zones:\n  - { id: svc, origin: svc.test., file: svc.zone }\n")
+            f.write(blocks)
+        p = subprocess.run([ARCDNSD, "-t", "-c", conf], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=bound(20))
+        t.is_(p.returncode, 0, "%s: arcdnsd -t accepts the output" % what,
+              p.stderr.decode("utf-8", "replace"))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def check_print_config_clash(t, sim):
+    """Two panels with a control of the same name: local names stay valid."""
+    d = tempfile.mkdtemp(prefix="arcdns-clash-")
+    try:
+        conf = os.path.join(d, "sim.yaml")
+        with open(conf, "w") as f:
+            f.write('account: "111122223333"\n'
+                    "credentials:\n  - { access-key-id: %s, secret-access-key: x }\n"
+                    "control-panels:\n"
+                    "  - name: Panel/One\n    routing-controls: [ { name: east } ]\n"
+                    "  - name: Panel2\n    routing-controls: [ { name: east } ]\n" % AKID)
+        rc, out, err = run_arcsim(["-c", conf, "--base-port", str(sim.base),
+                                   "--ca-out", sim.ca, "--print-arcdns-config"])
+        t.is_(rc, 0, "clashing names: --print-arcdns-config exits 0", err)
+        t.like(out, r'(?m)^  "Panel-One\.east": \{ arn:', "clashing names: panel-prefixed, '/' replaced")
+        t.like(out, r'(?m)^  "Panel2\.east": \{ arn:', "clashing names: the other panel's")
+        check_config_accepted(t, out, "clashing names")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def check_plain(t):
@@ -391,6 +442,7 @@ def main(t):
         check_paths(t, sim, clients)
         check_throttle_fault(t, sim, clients)
         check_print_config(t, sim)
+        check_print_config_clash(t, sim)
         check_log(t, sim)
         sim.signal(signal.SIGTERM)
         t.is_(sim.wait_exit(10), 0, "SIGTERM: clean stop, status 0")
