@@ -1,17 +1,24 @@
 #include "runtime.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 
+#include "arc/arc_client.h"
+#include "arc/creds.h"
+#include "arc/curl_ev.h"
 #include "conf/conf.h"
 #include "dns/listen.h"
 #include "dns/snapshot.h"
 #include "dns/table.h"
 #include "log/log.h"
+#include "mirror/mirror.h"
 #include "util/err.h"
 #include "util/netaddr.h"
 #include "util/xalloc.h"
@@ -102,6 +109,93 @@ publish(struct runtime *rt, struct table *table)
 	reclaim_cb(-1, 0, rt);
 }
 
+/* Stop the ARC client and forget the mirror (the state file stays). */
+static void
+arc_stop(struct runtime *rt)
+{
+	arc_client_free(rt->arc);
+	rt->arc = NULL;
+	creds_free(rt->creds);
+	rt->creds = NULL;
+	mirror_free(rt->mirror);
+	rt->mirror = NULL;
+}
+
+/* mkdir -p dir, each new level mode 0750. */
+static int
+make_dir(const char *dir)
+{
+	char *p = xstrdup(dir);
+	int ret = 0;
+
+	for (char *s = p + 1; ret == 0; s++) {
+		bool end = *s == '\0';
+
+		if (*s != '/' && !end)
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0750) != 0 && errno != EEXIST)
+			ret = -errno;
+		if (end)
+			break;
+		*s = '/';
+	}
+	free(p);
+	return ret;
+}
+
+/*
+ * When conf->arc.enabled: the mirror (loaded from state-dir/mirror.json),
+ * the credentials and the ARC client, on rt->base. Failures other than a
+ * bad endpoint URL are logged and leave DNS serving.
+ */
+static int
+arc_start(struct runtime *rt, char **errmsg)
+{
+	const struct conf *conf = rt->cur.conf;
+	const char *dir = conf->server.state_dir;
+	enum creds_source src = CREDS_AUTO;
+	char *path, *err = NULL;
+	int ret;
+
+	if (!conf->arc.enabled)
+		return 0;
+	ret = make_dir(dir);
+	if (ret != 0)
+		log_err(LOG_SRC_ARC, "cannot create state-dir %s: %s", dir,
+		    err_str(ret));
+	if (rt->curl == NULL)
+		rt->curl = curl_ev_new(rt->base);
+	rt->mirror = mirror_new(conf);
+	path = xstrfmt("%s/mirror.json", dir);
+	if (mirror_load(rt->mirror, path, &err) != 0) {
+		log_err(LOG_SRC_ARC, "rejected the state file %s: %s; starting "
+		    "with no state", path, err != NULL ? err : "?");
+		free(err);
+		err = NULL;
+		mirror_free(rt->mirror);
+		rt->mirror = mirror_new(conf);
+	} else if (mirror_has_state(rt->mirror))
+		log_notice(LOG_SRC_ARC, "loaded the last known state of %zu "
+		    "controls from %s", mirror_count(rt->mirror), path);
+	free(path);
+	if (conf->arc.credentials != NULL &&
+	    creds_source_parse(conf->arc.credentials, &src) != 0)
+		log_err(LOG_SRC_ARC, "unknown credentials source '%s': using "
+		    "auto", conf->arc.credentials);
+	rt->creds = creds_new(rt->base, rt->curl, src, NULL, NULL, NULL, NULL);
+	creds_set_profile(rt->creds, conf->arc.profile);
+	creds_start(rt->creds);
+	ret = arc_client_new(rt->base, conf, rt->curl, rt->creds, rt->mirror,
+	    dir, NULL, &rt->arc, errmsg);
+	if (ret != 0) {
+		arc_stop(rt);
+		return ret;
+	}
+	arc_client_start(rt->arc);
+	return 0;
+}
+
 static void
 apply_log(const struct conf *conf)
 {
@@ -113,6 +207,7 @@ int
 runtime_reload(struct runtime *rt, char **errmsg)
 {
 	const char *changed;
+	char *err = NULL;
 	struct loaded l;
 	struct table *table;
 	int ret;
@@ -129,11 +224,17 @@ runtime_reload(struct runtime *rt, char **errmsg)
 	}
 	table = l.table;
 	l.table = NULL;
+	arc_stop(rt);
 	runtime_unload(&rt->cur);
 	rt->cur = l;
 	apply_log(rt->cur.conf);
 	publish(rt, table);
 	rt->reloads++;
+	if (arc_start(rt, &err) != 0) {
+		log_err(LOG_SRC_ARC, "%s: the ARC mirror is off until the "
+		    "next reload", err);
+		free(err);
+	}
 	return 0;
 }
 
@@ -177,6 +278,10 @@ runtime_start(struct runtime *rt, char **errmsg)
 		return ERR_IO;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		*errmsg = xstrdup("cannot initialise libcurl");
+		return ERR_IO;
+	}
 	rt->sig_hup = evsignal_new(rt->base, SIGHUP, sighup_cb, rt);
 	rt->sig_term = evsignal_new(rt->base, SIGTERM, sigterm_cb, rt);
 	rt->sig_int = evsignal_new(rt->base, SIGINT, sigterm_cb, rt);
@@ -191,6 +296,9 @@ runtime_start(struct runtime *rt, char **errmsg)
 		*errmsg = xstrfmt("cannot start DNS workers: %s", err_str(ret));
 		return ret;
 	}
+	ret = arc_start(rt, errmsg);
+	if (ret != 0)
+		return ret;
 	for (size_t i = 0; i < conf->server.nlisten && off < sizeof(addrs); i++) {
 		char a[80];
 
@@ -215,6 +323,8 @@ runtime_free(struct runtime *rt)
 {
 	if (rt == NULL)
 		return;
+	arc_stop(rt);
+	curl_ev_free(rt->curl);
 	dns_listener_free(rt->dns);
 	snapshot_free(rt->snap);
 	if (rt->sig_hup != NULL)

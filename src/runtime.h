@@ -17,8 +17,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct arc_client;
 struct conf;
+struct creds;
+struct curl_ev;
 struct dns_listener;
+struct mirror;
 struct event;
 struct event_base;
 struct snapshot;
@@ -41,6 +45,11 @@ struct runtime {
 	struct dns_listener	*dns;
 	struct event		*sig_hup, *sig_term, *sig_int, *reclaim;
 	unsigned		 reloads;
+	/* ARC mirror (conf->arc.enabled): rebuilt on every reload */
+	struct curl_ev		*curl;
+	struct creds		*creds;
+	struct mirror		*mirror;
+	struct arc_client	*arc;
 };
 
 /*
