@@ -8,7 +8,7 @@ environment, a short poll interval and hedging on:
   - the mirror converges (state-dir/mirror.json and the log), a control
     the cluster does not have is reported once, never fatal;
   - a change made with boto3 on any endpoint is mirrored within one poll
-    interval (plus the request time);
+    interval (plus the request time); after SIGHUP too (client rebuilt);
   - with four endpoints failing, in each fault mode (down, hang, http500,
     unavailable, throttle, garbage, slow), every change is still followed
     within poll interval + timeout, and the failing endpoints are not
@@ -201,6 +201,20 @@ def check_changes_any_endpoint(t, sim, d):
          "%r vs %r" % (d.mirrored(), expected(sim)))
 
 
+def check_reload(t, sim, d):
+    mark = len(d.log_text())
+    d.signal(signal.SIGHUP)
+    line = d.wait_log(r"reloaded|reload failed", 10, start_at=mark)
+    t.ok(line is not None and "reloaded" in line, "SIGHUP: reloaded", line)
+    t.ok(d.wait_log(r"arc: mirroring 6 controls from 5 endpoints", 2, start_at=mark) is not None,
+         "SIGHUP: the ARC client is rebuilt from the new config")
+    t.ok(d.wait_log(r"loaded the last known state", 2, start_at=mark) is not None,
+         "SIGHUP: the mirror starts from the state file")
+    flip_and_follow(t, sim, d, 4, "cell1", "after a reload")
+    t.is_(len(re.findall(r"control \S+: unknown -> ", d.log_text()[mark:])), 0,
+          "SIGHUP: no control went through unknown")
+
+
 MODES = ["down", "hang", "http500", "unavailable", "throttle", "garbage", "slow"]
 
 
@@ -343,6 +357,7 @@ def main(t):
              "start line: mirroring 6 controls from 5 endpoints")
         check_converges(t, sim, d)
         check_changes_any_endpoint(t, sim, d)
+        check_reload(t, sim, d)
         check_four_failing(t, sim, d)
         check_all_down(t, sim, d)
         check_restart_all_down(t, sim, d)
