@@ -819,13 +819,12 @@ container_host_ok(const char *host)
 	return false;
 }
 
-/* 0 when url may be fetched with the container token. */
-static int
-container_url_ok(const char *url)
+bool
+creds_container_url_ok(const char *url)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
-	int r = ERR_INVAL;
+	bool r = false;
 
 	if (u == NULL)
 		abort();
@@ -833,10 +832,10 @@ container_url_ok(const char *url)
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
 		if (strcasecmp(scheme, "https") == 0)
-			r = 0;
+			r = true;
 		else if (strcasecmp(scheme, "http") == 0 &&
 		    container_host_ok(host))
-			r = 0;
+			r = true;
 	}
 	curl_free(scheme);
 	curl_free(host);
@@ -857,7 +856,7 @@ from_container(struct creds *c)
 		url = xstrfmt("%s%s%s", CONTAINER_HOST, rel[0] == '/' ? "" :
 		    "/", rel);
 	else if (full != NULL) {
-		if (container_url_ok(full) != 0) {
+		if (!creds_container_url_ok(full)) {
 			failed(c, CREDS_CONTAINER, "AWS_CONTAINER_CREDENTIALS_"
 			    "FULL_URI must be https, or http to a loopback "
 			    "or container agent address");

@@ -93,6 +93,13 @@ const char	*creds_origin(const struct creds *c);
  */
 void		 creds_set_profile(struct creds *c, const char *profile);
 
+/*
+ * May AWS_CONTAINER_CREDENTIALS_FULL_URI url receive the container token?
+ * Any https URL; http only to a loopback address (or "localhost"),
+ * 169.254.170.2, 169.254.170.23 or fd00:ec2::23. Pure.
+ */
+bool		 creds_container_url_ok(const char *url);
+
 /* When the current credentials expire (wall ms); 0: none held or static. */
 uint64_t	 creds_expiration(const struct creds *c);
 

@@ -55,6 +55,7 @@ struct stub {
 	int		 fail;		/* reply 500 to everything */
 	int		 life_s;	/* lifetime of what is handed out */
 	const char	*code;		/* IMDS Code */
+	const char	*imds_token;	/* the token it hands out and wants */
 	int		 served;	/* credentials handed out */
 	int		 hits;
 	char		 req[NREQ][160];	/* "METHOD URI" */
@@ -192,10 +193,10 @@ stub_cb(struct evhttp_request *req, void *arg)
 			if (strcmp(method, "PUT") != 0 || v == NULL)
 				reply(req, 400, "");
 			else
-				reply(req, 200, "IMDSTOKEN42");
+				reply(req, 200, stub.imds_token);
 			return;
 		}
-		if (strcmp(stub.auth[i], "IMDSTOKEN42") != 0) {
+		if (strcmp(stub.auth[i], stub.imds_token) != 0) {
 			reply(req, 401, "");
 			return;
 		}
@@ -269,6 +270,7 @@ setup(void)
 	memset(&stub, 0, sizeof(stub));
 	stub.life_s = 3600;
 	stub.code = "Success";
+	stub.imds_token = "IMDSTOKEN42";
 	stub.http = evhttp_new(base);
 	cr_assert_not_null(stub.http);
 	evhttp_set_allowed_methods(stub.http, EVHTTP_REQ_GET |
@@ -473,6 +475,38 @@ Test(creds_pure, refresh_at)
 	/* Always before expiry when there is time for it. */
 	for (uint64_t l = 2000; l < 48 * 60 * min; l = l * 3 / 2)
 		cr_expect_lt(creds_refresh_at(now, now + l), now + l);
+}
+
+Test(creds_pure, container_url)
+{
+	static const char *const ok[] = {
+		"https://creds.example.com/v1/x",
+		"https://10.0.0.1/",
+		"http://127.0.0.1/v1/credentials",
+		"http://127.1.2.3:8080/",
+		"http://localhost:9000/creds",
+		"http://[::1]/creds",
+		"http://169.254.170.2/v2/credentials/abc",
+		"http://169.254.170.23/v1/credentials",
+		"http://[fd00:ec2::23]/v1/credentials",
+	};
+	static const char *const bad[] = {
+		"http://169.254.169.254/latest",
+		"http://10.0.0.1/creds",
+		"http://example.com/creds",
+		"http://127.0.0.1.example.com/",
+		"http://127.0.0.1@example.com/",
+		"http://[fd00:ec2::24]/",
+		"ftp://127.0.0.1/",
+		"file:///etc/passwd",
+		"not a url",
+		"",
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		cr_expect(creds_container_url_ok(ok[i]), "%s", ok[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_not(creds_container_url_ok(bad[i]), "%s", bad[i]);
 }
 
 /* --- environment ---------------------------------------------------------- */
@@ -828,6 +862,30 @@ Test(creds, imds_sequence)
 	cr_expect_eq(stub.hits, 5);
 	cr_expect_str_eq(stub.req[3],
 	    "GET /latest/meta-data/iam/security-credentials/");
+	expect_creds(c, "AKIDSTUB2", "SECRETSTUB2", "TOKENSTUB2");
+	creds_free(c);
+	assert_no_secrets();
+}
+
+Test(creds, imds_token_renewed_on_401)
+{
+	struct creds *c;
+
+	set_imds();
+	c = make(CREDS_IMDS);
+	start_wait(c);
+	cr_assert_eq(stub.hits, 3);
+	/* The instance forgot the token: 401, a new PUT, then success. */
+	stub.imds_token = "IMDSTOKEN43";
+	creds_invalidate(c);
+	cr_assert(run_until(&ready, 2, 5000));
+	cr_assert_eq(stub.hits, 7);
+	cr_expect_str_eq(stub.req[3],
+	    "GET /latest/meta-data/iam/security-credentials/");
+	cr_expect_str_eq(stub.auth[3], "IMDSTOKEN42");
+	cr_expect_str_eq(stub.req[4], "PUT /latest/api/token");
+	cr_expect_str_eq(stub.auth[5], "IMDSTOKEN43");
+	cr_expect_str_eq(stub.auth[6], "IMDSTOKEN43");
 	expect_creds(c, "AKIDSTUB2", "SECRETSTUB2", "TOKENSTUB2");
 	creds_free(c);
 	assert_no_secrets();
