@@ -184,6 +184,8 @@ def check_converges(t, sim, d):
     t.is_(len(re.findall(r"control ghost .* is not listed", d.log_text())), 1,
           "... once, not on every poll")
     t.ok(d.alive(), "... and it is not fatal")
+    mode = os.stat(d.state_dir).st_mode & 0o777
+    t.is_(oct(mode), oct(0o750), "state-dir was created with mode 0750")
     events = os.path.join(d.state_dir, "events.jsonl")
     lines = open(events).read().splitlines() if os.path.exists(events) else []
     t.ok(len(lines) >= 5 and all("control" in json.loads(x) for x in lines),
