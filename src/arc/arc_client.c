@@ -868,6 +868,30 @@ attempt_succeeded(struct endpoint *ep)
 	poll_end(ac, true);
 }
 
+/*
+ * The "message" (or "Message") of a JSON error body, printable ASCII only
+ * and cut at 200 bytes, into out; "" when there is none. Only used for
+ * configuration errors (AccessDenied, Validation, NotFound): their
+ * messages name resources, never credentials.
+ */
+static void
+error_message(const char *body, size_t len, char *out, size_t outsz)
+{
+	json_t *doc = body != NULL ? json_loadb(body, len, 0, NULL) : NULL;
+	const char *m = NULL;
+	size_t k = 0;
+
+	if (json_is_object(doc)) {
+		m = jstr(doc, "message");
+		if (m == NULL)
+			m = jstr(doc, "Message");
+	}
+	for (; m != NULL && *m != '\0' && k + 1 < outsz && k < 200; m++)
+		out[k++] = (*m >= 0x20 && *m < 0x7f) ? *m : '?';
+	out[k] = '\0';
+	json_decref(doc);
+}
+
 /* Log a configuration-class error once per distinct code. */
 static void
 config_error(struct arc_client *ac, struct endpoint *ep, const char *code,
@@ -911,7 +935,11 @@ attempt_failed(struct endpoint *ep, enum arc_class cls, const char *code,
 	}
 	ac->st[i].busy = false;
 	if (cls == ARC_CLASS_AUTH || cls == ARC_CLASS_CONFIG) {
-		config_error(ac, ep, code, "");
+		char msg[208] = "";
+
+		if (cls == ARC_CLASS_CONFIG)
+			error_message(ep->buf, ep->len, msg, sizeof(msg));
+		config_error(ac, ep, code, msg);
 		ac->cur = (i + 1) % ac->n;
 		attempt_reset(ep);
 		poll_end(ac, false);

@@ -23,7 +23,10 @@ environment, a short poll interval and hedging on:
   - a state file cut short, or overwritten with garbage, is rejected with
     a clear log line; the daemon starts with no state and recovers it;
   - at debug level, no secret (secret key, session token, signature,
-    Authorization header) appears in the log or any file of state-dir.
+    Authorization header) appears in the log or any file of state-dir;
+  - control-panel filters the list (controls of other panels are reported
+    missing); a panel that does not exist is a configuration error,
+    logged once, with no cycling through the endpoints.
 """
 
 import json
@@ -37,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Daemon, bound  # noqa: E402
 from simharness import (REGIONS, TOKEN, TOKEN_AKID, TOKEN_SECRET, ArcSim,  # noqa: E402
-                        cell_arn, region_arn, run_sim)
+                        cell_arn, panel_arn, region_arn, run_sim)
 
 POLL_MS = 300
 TIMEOUT_MS = 500
@@ -69,7 +72,7 @@ zones:
 arc:
   endpoints:
 %(endpoints)s
-  poll-interval: %(poll)dms
+%(panel)s  poll-interval: %(poll)dms
   timeout: %(timeout)dms
   hedge-after: %(hedge)dms
   ca-file: "%(ca)s"
@@ -87,15 +90,17 @@ controls:
 class MirrorDaemon(Daemon):
     """arcdnsd with a config rendered from CONF for sim."""
 
-    def __init__(self, t, sim):
+    def __init__(self, t, sim, panel=None):
         Daemon.__init__(self, t, "example.test.zone", name="mirror")
         self.sim = sim
+        self.panel = panel
 
     def render(self, template_text=None):
         eps = "".join('    - { region: %s, url: "%s" }\n' % (REGIONS[i], self.sim.url(i))
                       for i in range(5))
         text = CONF % {
-            "endpoints": eps, "poll": POLL_MS, "timeout": TIMEOUT_MS, "hedge": HEDGE_MS, "ca": self.sim.ca,
+            "endpoints": eps, "poll": POLL_MS,
+            "panel": '  control-panel: "%s"\n' % self.panel if self.panel else "", "timeout": TIMEOUT_MS, "hedge": HEDGE_MS, "ca": self.sim.ca,
             "east": CONTROLS["east"][1], "west": CONTROLS["west"][1],
             "eu": CONTROLS["eu"][1], "cell1": CONTROLS["cell1"][1], "ghost": GHOST,
         }
@@ -331,6 +336,37 @@ def check_corrupt(t, sim, d):
              "state file %s: states learnt again from unknown" % label)
 
 
+def check_panel(t, sim):
+    """control-panel filters the list; a wrong one is a configuration error."""
+    d = MirrorDaemon(t, sim, panel=panel_arn("DefaultControlPanel")).start()
+    try:
+        got, _ = wait_for(lambda: d.mirrored().get("east") in ("On", "Off") or None, 5)
+        t.ok(got, "control-panel DefaultControlPanel: its controls are mirrored")
+        line = d.wait_log(r"control cell0 .* is not listed", 3)
+        t.ok(line is not None, "control-panel: a control of another panel is reported missing",
+             line)
+    finally:
+        d.stop()
+    mark_sim = len(sim.log_text())
+    d = MirrorDaemon(t, sim, panel=panel_arn("NoSuchPanel")).start()
+    try:
+        line = d.wait_log(r"refused ListRoutingControls: ResourceNotFoundException", 3)
+        t.ok(line is not None and "check the arc: configuration" in line,
+             "wrong control-panel: a loud configuration error", line)
+        t0 = time.monotonic()
+        time.sleep(2.0)
+        window = time.monotonic() - t0 + 0.5
+        total = sum(sim_requests(sim, mark_sim).values())
+        t.ok(total <= 4, "wrong control-panel: endpoints are not cycled (%d requests in "
+             "%.1fs; one per endpoint per poll would be %d)"
+             % (total, window, int(5 * window / (POLL_MS / 1000.0))))
+        t.is_(len(re.findall(r"refused ListRoutingControls", d.log_text())), 1,
+              "wrong control-panel: logged once")
+        t.ok(d.alive(), "wrong control-panel: not fatal")
+    finally:
+        d.stop()
+
+
 def check_no_secrets(t, d):
     texts = [("log", d.log_text())]
     for root, _, files in os.walk(d.state_dir):
@@ -365,6 +401,8 @@ def main(t):
         check_restart_all_down(t, sim, d)
         check_corrupt(t, sim, d)
         check_no_secrets(t, d)
+        d.stop()
+        check_panel(t, sim)
     finally:
         d.stop()
         sim.stop()
