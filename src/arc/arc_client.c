@@ -67,6 +67,8 @@ struct arc_client {
 	size_t			 n;
 	size_t			 cur;		/* first to ask in a poll */
 	bool			 polling;
+	bool			 probed;	/* a held endpoint asked in
+						   this poll already */
 	uint64_t		 poll_start;
 	uint64_t		 next_poll;
 	uint64_t		 since;		/* start, for staleness */
@@ -436,6 +438,14 @@ in_flight(const struct arc_client *ac)
 	return k;
 }
 
+/* Could launch_next() start a request now? */
+static bool
+can_launch(const struct arc_client *ac, uint64_t now)
+{
+	return arc_next_endpoint(ac->st, ac->n, ac->cur, now) >= 0 ||
+	    (!ac->probed && arc_probe_endpoint(ac->st, ac->n, now) >= 0);
+}
+
 static void	poll_begin(struct arc_client *);
 static void	launch_next(struct arc_client *);
 static void	send_page(struct endpoint *);
@@ -450,7 +460,7 @@ schedule(struct arc_client *ac)
 	if (!ac->polling)
 		due = ac->next_poll;
 	else if (ac->ca->hedge_after_ms > 0 && in_flight(ac) == 1 &&
-	    arc_next_endpoint(ac->st, ac->n, ac->cur, now) >= 0) {
+	    can_launch(ac, now)) {
 		for (size_t i = 0; i < ac->n; i++)
 			if (ac->st[i].busy && ac->eps[i].retry_at == 0 &&
 			    ac->eps[i].started + ac->ca->hedge_after_ms < due)
@@ -504,8 +514,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		poll_begin(ac);
 	else if (ac->polling) {
 		for (size_t i = 0; i < ac->n; i++) {
-			bool other = arc_next_endpoint(ac->st, ac->n, ac->cur,
-			    now) >= 0;
+			bool other = can_launch(ac, now);
 
 			if (ac->st[i].busy && ac->eps[i].retry_at == 0 &&
 			    arc_should_hedge(ac->ca->hedge_after_ms,
@@ -738,10 +747,23 @@ attempt_start(struct arc_client *ac, size_t i)
 static void
 launch_next(struct arc_client *ac)
 {
-	int i = arc_next_endpoint(ac->st, ac->n, ac->cur, now_mono(ac));
+	uint64_t now = now_mono(ac);
+	int i = arc_next_endpoint(ac->st, ac->n, ac->cur, now);
 
-	if (i >= 0)
+	if (i >= 0) {
 		attempt_start(ac, (size_t)i);
+		return;
+	}
+	if (ac->probed)
+		return;
+	i = arc_probe_endpoint(ac->st, ac->n, now);
+	if (i < 0)
+		return;
+	ac->probed = true;
+	log_debug(LOG_SRC_ARC, "no endpoint left to ask: probing %s, held "
+	    "for %llu ms more", ac->eps[i].region, (unsigned long long)
+	    (ac->st[i].hold_until > now ? ac->st[i].hold_until - now : 0));
+	attempt_start(ac, (size_t)i);
 }
 
 /* Stop every attempt in flight (no penalty) and free their state. */
@@ -1018,26 +1040,17 @@ done_cb(CURL *easy, int result, void *arg)
 static void
 poll_begin(struct arc_client *ac)
 {
-	int i;
-
 	ac->polling = true;
 	ac->poll_start = now_mono(ac);
 	for (size_t k = 0; k < ac->n; k++)
 		ac->st[k].tried = false;
-	if (arc_next_endpoint(ac->st, ac->n, ac->cur, ac->poll_start) >= 0) {
-		launch_next(ac);
-		return;
-	}
-	i = arc_probe_endpoint(ac->st, ac->n, ac->poll_start);
-	if (i < 0) {
+	ac->probed = false;
+	launch_next(ac);
+	if (in_flight(ac) == 0 && ac->polling) {
 		log_debug(LOG_SRC_ARC, "every endpoint is throttled: skipping "
 		    "this poll");
 		poll_end(ac, false);
-		return;
 	}
-	log_debug(LOG_SRC_ARC, "every endpoint is held: probing %s",
-	    ac->eps[i].region);
-	attempt_start(ac, (size_t)i);
 }
 
 /* ---- setup ------------------------------------------------------------ */

@@ -9,10 +9,12 @@
  * tried at once within the same poll; optional hedging asks a second
  * endpoint when the first is slow. Errors are classified by __type
  * (spec/arc-data-plane.md sections 5.2 and 8). Each poll asks each
- * endpoint at most once; when every endpoint is held, the poll sends one
- * probe (arc_probe_endpoint): at most 5 requests per poll interval in the
- * worst case, about one while the whole cluster is down -- the request
- * rate is bounded whatever the endpoints do. Nothing changes in the mirror unless
+ * endpoint at most once; when no endpoint that is not held is left to ask
+ * (or to hedge with), the poll sends one probe to a held endpoint
+ * (arc_probe_endpoint): at most 5 requests per poll interval in the worst
+ * case, about one while the whole cluster is down -- the request rate is
+ * bounded whatever the endpoints do, and an endpoint that came back is
+ * found within a poll or two even before its hold ends. Nothing changes in the mirror unless
  * a complete poll succeeded (static stability).
  *
  * The decision logic (error classes, backoff, the next endpoint, hedging,
@@ -131,9 +133,9 @@ struct arc_ep_state {
 int		arc_next_endpoint(const struct arc_ep_state *eps, size_t n,
 		    size_t start, uint64_t now);
 /*
- * When every endpoint is held at poll time: the one to probe anyway (one
- * request per poll, so that the mirror is current again within a poll
- * interval of the cluster's recovery): the endpoint whose hold ends first,
+ * When no endpoint that is not held is left in a poll: the one to probe
+ * anyway (one request per poll, so that the mirror is current again
+ * within a poll interval of a recovery): the endpoint whose hold ends first,
  * never one held by a throttle (throttle_until > now), tried or busy. -1
  * when there is none.
  */

@@ -26,7 +26,9 @@ environment, a short poll interval and hedging on:
     Authorization header) appears in the log or any file of state-dir;
   - control-panel filters the list (controls of other panels are reported
     missing); a panel that does not exist is a configuration error,
-    logged once, with no cycling through the endpoints.
+    logged once, with no cycling through the endpoints;
+  - TLS is verified: with a CA file that did not sign arcsim's
+    certificate, nothing is learnt.
 """
 
 import json
@@ -90,17 +92,18 @@ controls:
 class MirrorDaemon(Daemon):
     """arcdnsd with a config rendered from CONF for sim."""
 
-    def __init__(self, t, sim, panel=None):
+    def __init__(self, t, sim, panel=None, ca=None):
         Daemon.__init__(self, t, "example.test.zone", name="mirror")
         self.sim = sim
         self.panel = panel
+        self.ca = ca or sim.ca
 
     def render(self, template_text=None):
         eps = "".join('    - { region: %s, url: "%s" }\n' % (REGIONS[i], self.sim.url(i))
                       for i in range(5))
         text = CONF % {
             "endpoints": eps, "poll": POLL_MS,
-            "panel": '  control-panel: "%s"\n' % self.panel if self.panel else "", "timeout": TIMEOUT_MS, "hedge": HEDGE_MS, "ca": self.sim.ca,
+            "panel": '  control-panel: "%s"\n' % self.panel if self.panel else "", "timeout": TIMEOUT_MS, "hedge": HEDGE_MS, "ca": self.ca,
             "east": CONTROLS["east"][1], "west": CONTROLS["west"][1],
             "eu": CONTROLS["eu"][1], "cell1": CONTROLS["cell1"][1], "ghost": GHOST,
         }
@@ -367,6 +370,24 @@ def check_panel(t, sim):
         d.stop()
 
 
+def check_tls_verified(t, sim):
+    """A CA that did not sign arcsim's certificate: every endpoint fails."""
+    ca = "/etc/ssl/certs/ca-certificates.crt"
+    if not os.path.exists(ca):
+        t.skip("TLS verification", "no %s" % ca)
+        return
+    d = MirrorDaemon(t, sim, ca=ca).start()
+    try:
+        line = d.wait_log(r"endpoint \S+ \(https://\S+\) failing: .*(SSL|certificate)", 5)
+        t.ok(line is not None, "TLS: a certificate the CA file does not vouch for is refused",
+             line)
+        time.sleep(1.0)
+        t.ok(not d.mirrored() and d.wait_log(r"control \S+: unknown -> ", 0.1) is None,
+             "TLS: nothing is learnt through an unverified connection")
+    finally:
+        d.stop()
+
+
 def check_no_secrets(t, d):
     texts = [("log", d.log_text())]
     for root, _, files in os.walk(d.state_dir):
@@ -403,6 +424,7 @@ def main(t):
         check_no_secrets(t, d)
         d.stop()
         check_panel(t, sim)
+        check_tls_verified(t, sim)
     finally:
         d.stop()
         sim.stop()

@@ -242,7 +242,7 @@ Test(arc_client, next_poll_at)
 
 /*
  * One simulated poll with the client's rules: each available endpoint
- * once, in order, until one answers; when none is available, one probe.
+ * once, in order, until one answers; when none is left, one probe.
  * up[i]: endpoint i answers. Returns the requests sent to each endpoint.
  */
 static int
@@ -250,12 +250,15 @@ sim_poll(struct arc_ep_state *s, size_t n, size_t *cur, uint64_t now,
     const bool *up, int *count, uint32_t *rnd)
 {
 	int i, sent = 0;
+	bool probed = false;
 
 	for (size_t k = 0; k < n; k++)
 		s[k].tried = false;
 	i = arc_next_endpoint(s, n, *cur, now);
-	if (i < 0)
+	if (i < 0) {
 		i = arc_probe_endpoint(s, n, now);
+		probed = true;
+	}
 	while (i >= 0) {
 		s[i].tried = true;
 		count[i]++;
@@ -271,6 +274,10 @@ sim_poll(struct arc_ep_state *s, size_t n, size_t *cur, uint64_t now,
 		s[i].hold_until = now + arc_backoff_ms(s[i].fails,
 		    ARC_BACKOFF_BASE_MS, ARC_BACKOFF_MAX_MS, *rnd);
 		i = arc_next_endpoint(s, n, *cur, now);
+		if (i < 0 && !probed) {
+			i = arc_probe_endpoint(s, n, now);
+			probed = true;
+		}
 	}
 	return sent;
 }
