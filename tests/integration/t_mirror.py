@@ -225,7 +225,9 @@ def check_reload(t, sim, d):
           "SIGHUP: no control went through unknown")
 
 
-MODES = ["down", "hang", "http500", "unavailable", "throttle", "garbage", "slow"]
+# throttle comes last: the client rightly keeps a throttled endpoint out for
+# its retry-after, and the next phase's good endpoint would be one of them.
+MODES = ["down", "hang", "http500", "unavailable", "garbage", "slow", "throttle"]
 
 
 def check_four_failing(t, sim, d):
