@@ -15,6 +15,7 @@
 #include "conf/conf.h"
 #include "log/log.h"
 #include "runtime.h"
+#include "util/daemon.h"
 #include "util/xalloc.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/arcdns/arcdns.yaml"
@@ -66,33 +67,6 @@ write_pid_file(const char *path, char **errmsg)
 	return 0;
 }
 
-/* Detach from the terminal; the parent exits once the child runs. */
-static int
-daemonize(char **errmsg)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0) {
-		*errmsg = xstrfmt("fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0) {
-		*errmsg = xstrfmt("setsid: %s", strerror(errno));
-		return -1;
-	}
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		(void)dup2(fd, STDIN_FILENO);
-		(void)dup2(fd, STDOUT_FILENO);
-		(void)dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
-	}
-	return chdir("/") == 0 ? 0 : -1;
-}
 
 int
 main(int argc, char **argv)
@@ -158,7 +132,7 @@ main(int argc, char **argv)
 	rt = runtime_new(path, &loaded);
 	if (runtime_bind(rt, &err) != 0)
 		goto fatal;
-	if (!foreground && daemonize(&err) != 0)
+	if (!foreground && daemon_detach(true, &err) != 0)
 		goto fatal;
 	if (rt->cur.conf->server.pid_file != NULL &&
 	    write_pid_file(rt->cur.conf->server.pid_file, &err) != 0)

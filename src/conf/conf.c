@@ -15,6 +15,7 @@
 #include "conf/yamltree.h"
 #include "conf/yschema.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 /*
@@ -1484,15 +1485,8 @@ validate(struct parser *p)
 static char *
 dir_of(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char cwd[PATH_MAX], *dir, *abs;
+	char cwd[PATH_MAX], *dir = fs_dirname(path), *abs;
 
-	if (slash == NULL)
-		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
-	else
-		dir = xstrndup(path, (size_t)(slash - path));
 	abs = realpath(dir, NULL);
 	if (abs != NULL) {
 		free(dir);

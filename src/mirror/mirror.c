@@ -14,6 +14,7 @@
 #include "conf/conf.h"
 #include "log/log.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/jsonx.h"
 #include "util/xalloc.h"
 
@@ -331,44 +332,7 @@ to_json(const struct mirror *m, uint64_t saved_ms)
 	return doc;
 }
 
-static int
-write_all(int fd, const char *s, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, s, len);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		s += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* fsync the folder holding path, so that a rename into it is durable. */
-static int
-fsync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, ret = 0;
-
-	if (slash == NULL)
-		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
-	else
-		dir = xstrndup(path, (size_t)(slash - path));
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0)
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return ret;
-}
 
 static uint64_t
 wall_ms(void)
@@ -382,39 +346,14 @@ wall_ms(void)
 int
 mirror_save(const struct mirror *m, const char *path, char **errmsg)
 {
-	char *tmp = xstrfmt("%s.%ld.tmp", path, (long)getpid());
 	json_t *doc = to_json(m, wall_ms());
 	char *body = jsonx_dump(doc);
 	char *text = xstrfmt("%s\n", body);
-	const char *what = tmp;
-	int fd, ret;
+	int ret = fs_write_atomic(path, text, strlen(text), 0644, errmsg);
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = write_all(fd, text, strlen(text));
-	if (ret == 0 && fsync(fd) != 0)
-		ret = -errno;
-	if (close(fd) != 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, path) != 0)
-		ret = -errno;
-	if (ret == 0) {
-		what = path;
-		ret = fsync_dir_of(path);
-	}
-out:
-	if (ret != 0) {
-		*errmsg = xstrfmt("%s: %s", what, strerror(-ret));
-		if (what == tmp)
-			(void)unlink(tmp);
-	}
 	json_decref(doc);
 	free(body);
 	free(text);
-	free(tmp);
 	return ret;
 }
 

@@ -12,6 +12,7 @@
 
 #include "arc/sigv4.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/jsonx.h"
 #include "util/xalloc.h"
 
@@ -494,46 +495,7 @@ sim_cluster_state_json(const struct sim_cluster *c)
 
 /* --- persistence ------------------------------------------------------- */
 
-static int
-write_all(int fd, const char *s, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, s, len);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		s += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* fsync the folder holding path, so that a rename into it is durable. */
-static int
-fsync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, ret = 0;
-
-	if (slash == NULL)
-		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
-	else
-		dir = xstrndup(path, (size_t)(slash - path));
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		ret = -errno;
-	else if (fsync(fd) != 0)
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return ret;
-}
 
 static char *
 state_text(const struct sim_cluster *c)
@@ -568,35 +530,10 @@ int
 sim_cluster_save(const struct sim_cluster *c, const char *path,
     char **errmsg)
 {
-	char *tmp = xstrfmt("%s.%ld.tmp", path, (long)getpid());
 	char *text = state_text(c);
-	const char *what = tmp;
-	int fd, ret;
+	int ret = fs_write_atomic(path, text, strlen(text), 0644, errmsg);
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = write_all(fd, text, strlen(text));
-	if (ret == 0 && fsync(fd) != 0)
-		ret = -errno;
-	if (close(fd) != 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, path) != 0)
-		ret = -errno;
-	if (ret == 0) {
-		what = path;
-		ret = fsync_dir_of(path);
-	}
-out:
-	if (ret != 0) {
-		*errmsg = xstrfmt("%s: %s", what, strerror(-ret));
-		if (what == tmp)
-			(void)unlink(tmp);
-	}
 	free(text);
-	free(tmp);
 	return ret;
 }
 

@@ -21,6 +21,7 @@
 #include "sim/cluster.h"
 #include "sim/server.h"
 #include "sim/tls.h"
+#include "util/daemon.h"
 #include "util/err.h"
 #include "util/netaddr.h"
 #include "util/xalloc.h"
@@ -427,33 +428,6 @@ stop_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(base, NULL);
 }
 
-/* Detach from the terminal; the parent exits once the child runs. */
-static int
-daemonize(char **errmsg)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0) {
-		*errmsg = xstrfmt("fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0) {
-		*errmsg = xstrfmt("setsid: %s", strerror(errno));
-		return -1;
-	}
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		(void)dup2(fd, STDIN_FILENO);
-		(void)dup2(fd, STDOUT_FILENO);
-		(void)dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
-	}
-	return 0;
-}
 
 static int
 restore_state(struct sim_cluster *c, const char *path, char **err)
@@ -511,7 +485,7 @@ run(const struct opts *o, struct sim_cluster *c)
 	if (sim_server_new(base, c, &so, &srv, &err) != 0)
 		goto fatal;
 	if (!o->foreground) {
-		if (daemonize(&err) != 0)
+		if (daemon_detach(false, &err) != 0)
 			goto fatal;
 		log_setup("arcsim", LOG_FORMAT_TEXT, LOG_TARGET_SYSLOG,
 		    LOG_LEVEL_INFO);

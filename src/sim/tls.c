@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 #define CERT_DAYS	30
@@ -281,45 +281,13 @@ sim_tls_has_ca(const struct sim_tls *t)
 	return t != NULL && t->ca != NULL;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-fsync_dir_of(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd, ret = 0;
-
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0)
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return ret;
-}
-
 int
 sim_tls_write_ca(const struct sim_tls *t, const char *path, char **errmsg)
 {
 	BIO *mem = NULL;
-	char *tmp = NULL, *data = NULL;
+	char *data = NULL;
 	long len;
-	int fd = -1, ret;
+	int ret;
 
 	if (!sim_tls_has_ca(t)) {
 		*errmsg = xstrfmt("%s: no CA to write (--cert was given)", path);
@@ -333,28 +301,7 @@ sim_tls_write_ca(const struct sim_tls *t, const char *path, char **errmsg)
 		BIO_free(mem);
 		return ERR_INVAL;
 	}
-	tmp = xstrfmt("%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = write_all(fd, data, (size_t)len);
-	if (ret == 0 && fsync(fd) != 0)
-		ret = -errno;
-	if (close(fd) != 0 && ret == 0)
-		ret = -errno;
-	fd = -1;
-	if (ret == 0 && rename(tmp, path) != 0)
-		ret = -errno;
-	if (ret == 0)
-		ret = fsync_dir_of(path);
-out:
-	if (ret != 0) {
-		*errmsg = xstrfmt("%s: %s", path, err_str(ret));
-		(void)unlink(tmp);
-	}
-	free(tmp);
+	ret = fs_write_atomic(path, data, (size_t)len, 0644, errmsg);
 	BIO_free(mem);
 	return ret;
 }

@@ -192,6 +192,60 @@ def idle_cpu(t, d):
     t.ok(used < 0.3, "idle daemon uses almost no CPU (%.2f s in 1 s)" % used)
 
 
+def detached_daemon(t):
+    """Without -f: the parent exits 0, the daemon serves from the
+    background and writes its pid-file; TERM through that PID stops it."""
+    import shutil
+    import subprocess
+    import tempfile
+    from harness import free_port, udp_exchange, parse_message
+    d = tempfile.mkdtemp(prefix="arcdns-detach-")
+    pid = None
+    try:
+        port = free_port()
+        pidfile = os.path.join(d, "arcdnsd.pid")
+        with open(os.path.join(d, "z.zone"), "w") as f:
+            f.write("$ORIGIN detach.test.\n@ 60 IN SOA ns1 host 1 2 3 4 5\n"
+                    "@ 60 IN NS ns1\nns1 60 IN A 192.0.2.53\n")
+        conf = os.path.join(d, "a.yaml")
+        with open(conf, "w") as f:
+            f.write("server:\n  listen: [\"127.0.0.1:%d\"]\n  pid-file: %s\n"
+                    "  log: { level: warn }\n"
+                    "zones:\n  - { id: z, origin: detach.test., file: z.zone }\n"
+                    % (port, pidfile))
+        p = subprocess.run([ARCDNSD, "-c", conf], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+        t.is_(p.returncode, 0, "without -f: the parent exits 0", p.stderr)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and pid is None:
+            try:
+                with open(pidfile) as f:
+                    pid = int(f.read().strip() or 0) or None
+            except (OSError, ValueError):
+                time.sleep(0.05)  # polling for the pid-file, bounded
+        t.ok(pid is not None, "pid-file written", pidfile)
+        reply = None
+        while pid is not None and time.monotonic() < deadline and reply is None:
+            data = udp_exchange(build_query("ns1.detach.test", "A"), "127.0.0.1", port, 0.5)
+            reply = parse_message(data) if data else None
+        t.ok(reply is not None and reply.rcode == 0 and reply.answer,
+             "the detached daemon answers", reply)
+        if pid is not None:
+            os.kill(pid, 15)
+            gone = False
+            while time.monotonic() < deadline + 5 and not gone:
+                try:
+                    os.kill(pid, 0)
+                    time.sleep(0.05)  # waiting for the exit, bounded
+                except ProcessLookupError:
+                    gone = True
+            t.ok(gone, "TERM to the pid-file's PID stops it")
+            if not gone:
+                os.kill(pid, 9)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main(t):
     version = arcdnsd_version()
     t.ok(version is not None, "arcdnsd -V prints 'arcdnsd <version>'", ARCDNSD)
@@ -208,6 +262,7 @@ def main(t):
         d.stop()
     version_daemons(t, version)
     workers_daemon(t)
+    detached_daemon(t)
 
 
 if __name__ == "__main__":

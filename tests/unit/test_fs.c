@@ -1,0 +1,149 @@
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/fs.h"
+
+static char dir[] = "/tmp/arcdns-test-fs-XXXXXX";
+
+static void
+setup(void)
+{
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)!system(cmd);
+}
+
+static char *
+slurp(const char *path)
+{
+	static char buf[256];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static int
+entries(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+TestSuite(fs, .init = setup, .fini = teardown);
+
+Test(fs, writes_then_replaces_without_leftovers)
+{
+	char path[256], *err = NULL;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	cr_assert_eq(fs_write_atomic(path, "one\n", 4, 0640, &err), 0, "%s",
+	    err ? err : "");
+	cr_expect_str_eq(slurp(path), "one\n");
+	cr_assert_eq(fs_write_atomic(path, "second", 6, 0640, &err), 0);
+	cr_expect_str_eq(slurp(path), "second");
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0640 & ~umask(022));
+	cr_expect_eq(entries(), 1, "only the file itself, no temp file");
+}
+
+Test(fs, empty_content)
+{
+	char path[256], *err = NULL;
+
+	snprintf(path, sizeof(path), "%s/empty", dir);
+	cr_assert_eq(fs_write_atomic(path, "", 0, 0644, &err), 0);
+	cr_expect_str_eq(slurp(path), "");
+}
+
+Test(fs, missing_folder_is_an_error_naming_the_file)
+{
+	char path[256], *err = NULL;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/no/such/file", dir);
+	ret = fs_write_atomic(path, "x", 1, 0644, &err);
+	cr_assert_eq(ret, -ENOENT);
+	cr_assert_not_null(err);
+	cr_expect(strstr(err, "/no/such/file.") != NULL, "%s", err);
+	cr_expect(strstr(err, "No such file or directory") != NULL, "%s", err);
+	free(err);
+	cr_expect_eq(entries(), 0);
+}
+
+Test(fs, a_folder_in_the_way_keeps_it_and_leaves_no_temp)
+{
+	char path[256], *err = NULL;
+
+	snprintf(path, sizeof(path), "%s/taken", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	cr_assert_lt(fs_write_atomic(path, "x", 1, 0644, &err), 0);
+	cr_assert_not_null(err);
+	free(err);
+	cr_expect_eq(entries(), 1, "the folder, and no temp file");
+}
+
+Test(fs, write_all_to_a_pipe)
+{
+	int p[2];
+	char buf[8] = {0};
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(fs_write_all(p[1], "abcdef", 6), 0);
+	close(p[1]);
+	cr_assert_eq(read(p[0], buf, sizeof(buf)), 6);
+	cr_expect_str_eq(buf, "abcdef");
+	close(p[0]);
+	cr_expect_eq(fs_write_all(-1, "x", 1), -EBADF);
+}
+
+struct dircase {
+	char	path[16], dir[16];	/* arrays: params are copied */
+};
+
+ParameterizedTestParameters(fs, dirname)
+{
+	static struct dircase cases[] = {
+		{"file", "."}, {"/file", "/"}, {"/a/b/c", "/a/b"},
+		{"a/b", "a"}, {"./x", "."}, {"/", "/"},
+	};
+
+	return cr_make_param_array(struct dircase, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct dircase *c, fs, dirname)
+{
+	char *d = fs_dirname(c->path);
+
+	cr_expect_str_eq(d, c->dir, "%s", c->path);
+	free(d);
+}
