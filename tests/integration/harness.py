@@ -897,7 +897,70 @@ class StartError(Exception):
     pass
 
 
-class Daemon:
+class Process:
+    """What Daemon and simharness.ArcSim share: a child process with a log
+    file (self.proc, self.log, self.t, self.exit_code; LABEL names it in
+    diagnostics)."""
+
+    LABEL = "process"
+    DUMP_LINES = 200
+
+    def log_text(self):
+        try:
+            with open(self.log, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def dump_log(self, limit=None):
+        lines = self.log_text().splitlines()
+        self.t.diag("---- %s log (%s, %d lines) ----" % (self.LABEL, self.log, len(lines)))
+        for line in lines[-(limit or self.DUMP_LINES):]:
+            self.t.diag(line)
+        self.t.diag("---- end of log ----")
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        if self.alive():
+            os.kill(self.proc.pid, sig)
+
+    def wait_exit(self, timeout):
+        """Wait for the process to exit; its status or None after timeout."""
+        if self.proc is None:
+            return None
+        try:
+            return self.proc.wait(timeout=bound(timeout))
+        except subprocess.TimeoutExpired:
+            return None
+
+    def _reap(self):
+        """TERM, then KILL after 5 s; the exit status in self.exit_code."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.exit_code = self.proc.wait(timeout=bound(5))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.kill(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.exit_code = self.proc.wait(timeout=bound(5))
+        else:
+            self.exit_code = self.proc.returncode
+
+
+class Daemon(Process):
     """One arcdnsd on loopback, configured from tests/data/<template>.
 
     Template placeholders (replaced before writing <tmp>/arcdns.yaml):
@@ -909,6 +972,8 @@ class Daemon:
       @NAME@     any key of vars={...}
     Zone files named by `file:` lines are copied from tests/data.
     """
+
+    LABEL = "arcdnsd"
 
     def __init__(self, t, template, server=None, vars=None, ipv6=False,
                  files=(), name=None, ready_timeout=10.0):
@@ -1050,64 +1115,11 @@ class Daemon:
                 return None
             time.sleep(0.02)
 
-    def log_text(self):
-        try:
-            with open(self.log, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
     def log_size(self):
         try:
             return os.path.getsize(self.log)
         except OSError:
             return 0
-
-    def dump_log(self, limit=200):
-        lines = self.log_text().splitlines()
-        self.t.diag("---- arcdnsd log (%s, %d lines) ----" % (self.log, len(lines)))
-        for line in lines[-limit:]:
-            self.t.diag(line)
-        self.t.diag("---- end of log ----")
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def signal(self, sig):
-        if self.alive():
-            os.kill(self.proc.pid, sig)
-
-    def wait_exit(self, timeout):
-        """Wait for the process to exit; its status or None after timeout."""
-        if self.proc is None:
-            return None
-        try:
-            return self.proc.wait(timeout=bound(timeout))
-        except subprocess.TimeoutExpired:
-            return None
-
-    def _reap(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.exit_code = self.proc.wait(timeout=bound(5))
-            except subprocess.TimeoutExpired:
-                try:
-                    os.kill(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.exit_code = self.proc.wait(timeout=bound(5))
-        else:
-            self.exit_code = self.proc.returncode
 
     def stop(self):
         """TERM, then KILL by PID; dump the log when a check failed while

@@ -170,12 +170,15 @@ def call(fn, *args, **kw):
         return None, e
 
 
-class ArcSim:
+class ArcSim(harness.Process):
     """One arcsim on loopback.
 
     yaml: sim.yaml text (default SIM_YAML); plain: --plain; args: extra
     command-line arguments; state: True for --state <dir>/state.json.
     """
+
+    LABEL = "arcsim"
+    DUMP_LINES = 150
 
     def __init__(self, t, yaml=None, plain=False, args=(), state=False,
                  name="arcsim", ready_timeout=10.0):
@@ -267,58 +270,6 @@ class ArcSim:
             if done or time.monotonic() >= deadline:
                 return None
             time.sleep(0.02)
-
-    def log_text(self):
-        try:
-            with open(self.log, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def dump_log(self, limit=150):
-        lines = self.log_text().splitlines()
-        self.t.diag("---- arcsim log (%s, %d lines) ----" % (self.log, len(lines)))
-        for line in lines[-limit:]:
-            self.t.diag(line)
-        self.t.diag("---- end of log ----")
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def signal(self, sig):
-        if self.alive():
-            os.kill(self.proc.pid, sig)
-
-    def wait_exit(self, timeout):
-        if self.proc is None:
-            return None
-        try:
-            return self.proc.wait(timeout=bound(timeout))
-        except subprocess.TimeoutExpired:
-            return None
-
-    def _reap(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.exit_code = self.proc.wait(timeout=bound(5))
-            except subprocess.TimeoutExpired:
-                try:
-                    os.kill(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.exit_code = self.proc.wait(timeout=bound(5))
-        else:
-            self.exit_code = self.proc.returncode
 
     def halt(self):
         """TERM (then KILL) the process but keep the folder; its status."""
