@@ -92,9 +92,82 @@ struct conf_server {
 	uint16_t	edns_size;	/* our UDP payload limit, 512..4096 */
 	uint32_t	tcp_idle_ms;	/* idle timeout per TCP connection */
 	uint32_t	tcp_max_conn;	/* open TCP connections, all workers */
+	struct netprefix *chaos_clients; /* may read CH TXT state.arcdns;
+					   default 127.0.0.0/8 and ::1/128 */
+	size_t		nchaos_clients;
 	enum log_level	log_level;
 	enum log_format	log_format;
 	enum log_target	log_target;
+};
+
+/*
+ * records: ARC-driven names of a zone block (issue "ARC-driven answers").
+ *
+ * failover: the first target whose control is On; multivalue: every
+ * target whose control is On (values in target order, duplicates
+ * dropped); role: "<region>.<name>" TXT "active" for the region failover
+ * would pick and "passive" for the other targets' regions.
+ * when-none-on (no target On): first = the first target's values (for
+ * role: the first target's region is active), servfail, nodata.
+ *
+ * Checked by conf.c: type A, AAAA or CNAME for failover and multivalue
+ * (TXT for role, and only there); multivalue CNAME is an error; a CNAME
+ * target has exactly one value; A/AAAA targets 1..64 values; role
+ * targets have a region and no values, regions distinct; every target's
+ * control is a configured control; 1..16 targets; names (relative to the
+ * origin, "@" for the origin itself, or absolute below the origin) and
+ * (name, type) pairs unique within the block; a CNAME shares its name
+ * with no other record (role names "<region>.<name>" included).
+ * Checked against the zone file when zones are loaded (policy/): no
+ * static data at an ARC-driven name, none below a zone cut.
+ */
+enum conf_policy {
+	CONF_POLICY_FAILOVER = 0,
+	CONF_POLICY_MULTIVALUE,
+	CONF_POLICY_ROLE
+};
+
+enum conf_none_on {
+	CONF_NONE_ON_FIRST = 0,		/* default (Route 53 fails open) */
+	CONF_NONE_ON_SERVFAIL,
+	CONF_NONE_ON_NODATA
+};
+
+struct conf_rdata {
+	uint16_t	 len;
+	uint8_t		*data;		/* uncompressed wire: 4 bytes (A), 16
+					   (AAAA), a domain name (CNAME,
+					   absolute, case as written) */
+};
+
+struct conf_target {
+	size_t			 control;	/* index into conf.controls */
+	char			*region;	/* NULL when not given */
+	struct conf_rdata	*values;	/* none for role */
+	size_t			 nvalues;
+	int			 line, column;
+};
+
+struct conf_record {
+	char			*name;		/* as written, for messages */
+	uint8_t			*owner;		/* absolute wire, lower case */
+	uint16_t		 type;		/* 1 A, 28 AAAA, 5 CNAME, 16 TXT */
+	enum conf_policy	 policy;
+	enum conf_none_on	 none_on;
+	char			*fence;		/* NULL (fences: issue "Fence") */
+	struct conf_target	*targets;	/* 1..16, in order */
+	size_t			 ntargets;
+	int			 line, column;
+};
+
+/* keys: TSIG keys (RFC 8945) for NOTIFY and zone transfers. */
+struct conf_key {
+	char		*name;		/* the key under keys:, lower case */
+	uint8_t		*wire;		/* its name, wire format, lower case */
+	char		*algorithm;	/* "hmac-sha256", "hmac-sha512", ... */
+	uint8_t		*secret;	/* decoded (never logged) */
+	size_t		 secret_len;
+	int		 line, column;
 };
 
 /* One zone block: a zone file served under an id that views refer to. */
@@ -103,6 +176,15 @@ struct conf_zone {
 	char		*origin;	/* absolute, lower case, ends in "." */
 	char		*file;		/* absolute path (resolved) */
 	uint32_t	ttl;		/* TTL of ARC-driven answers */
+	struct conf_record *records;	/* ARC-driven names */
+	size_t		nrecords;
+	struct netaddr	*notify;	/* secondaries (port default 53) */
+	size_t		nnotify;
+	struct netprefix *allow_transfer; /* AXFR/IXFR clients; none: no
+					   transfer */
+	size_t		nallow_transfer;
+	int		key;		/* index into conf.keys: TSIG for
+					   NOTIFY and transfers; -1: none */
 	int		line;		/* where the block starts, for errors */
 	int		column;
 };
