@@ -69,11 +69,69 @@ if [ "$(id -u)" -ne 0 ]; then
 	sudo=(sudo)
 fi
 
+# Packages of deps.txt that ship a DNS service (the tests start these
+# daemons themselves, on loopback ports), with their systemd units.
+service_units() {
+	case "$1" in
+	nsd) echo nsd.service ;;
+	knot) echo knot.service ;;
+	unbound) echo unbound.service unbound-resolvconf.service ;;
+	esac
+}
+daemon_pids() {
+	local n
+	for n in nsd knotd unbound; do
+		pgrep -x "$n" 2>/dev/null || true
+	done | sort -n
+}
+units=()
+for pkg in "${missing[@]}"; do
+	# shellcheck disable=SC2207
+	units+=($(service_units "$pkg"))
+done
+pids_before=$(daemon_pids)
+
+# A policy-rc.d that answers 101 keeps invoke-rc.d and deb-systemd-invoke
+# from starting the new services (a container usually has one already: then
+# it is left as it is). Ours is removed again, whatever happens.
+prc=/usr/sbin/policy-rc.d
+added_prc=0
+remove_prc() {
+	if [ "$added_prc" = 1 ]; then
+		"${sudo[@]}" rm -f "$prc"
+		added_prc=0
+	fi
+}
+trap remove_prc EXIT
+if [ "${#units[@]}" -ne 0 ] && [ ! -e "$prc" ]; then
+	printf '#!/bin/sh\n# install-deps.sh: start no service during the install\nexit 101\n' |
+		"${sudo[@]}" tee "$prc" >/dev/null
+	"${sudo[@]}" chmod 755 "$prc"
+	added_prc=1
+fi
+
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
 	apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+remove_prc
+
+# Whatever policy-rc.d said: the services of the packages installed just now
+# must not hold port 53, now or after a reboot. Under systemd, stop and
+# disable their units; elsewhere, stop a daemon that appeared during the
+# install (and only such a one).
+if [ "${#units[@]}" -ne 0 ]; then
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		echo "install-deps: stopping and disabling ${units[*]} (test peers only)"
+		"${sudo[@]}" systemctl disable --now "${units[@]}" >/dev/null 2>&1 || true
+	fi
+	pids_after=$(daemon_pids)
+	for pid in $(comm -13 <(echo "$pids_before") <(echo "$pids_after")); do
+		echo "install-deps: stopping a packaged daemon the install started (pid $pid)"
+		"${sudo[@]}" kill "$pid" 2>/dev/null || true
+	done
+fi
 
 mapfile -t still < <(list_missing)
 if [ "${#still[@]}" -ne 0 ]; then
