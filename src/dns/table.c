@@ -27,6 +27,7 @@
 #define C_CH		3
 
 #define FLAG_AA		0x0400
+#define RCODE_SERVFAIL	2
 #define RCODE_NXDOMAIN	3
 
 #define MAX_CHAIN	8	/* CNAME hops followed at build time */
@@ -118,6 +119,7 @@ struct ans {
 	bool		aa;
 	bool		need_ar;
 	bool		stop;			/* chain loop or limit */
+	bool		servfail;		/* reached an unknown state */
 };
 
 enum { SEC_AN = 0, SEC_NS = 1, SEC_AR = 2 };
@@ -265,6 +267,10 @@ node_answer(struct ans *a, const struct zone *z, const struct zone_node *n,
 	const struct zone_rrset *cname = zone_node_rrset(n, T_CNAME);
 	const struct zone_rrset *set;
 
+	if (cname != NULL && cname->servfail) {
+		a->servfail = true;		/* ARC state unknown */
+		return;
+	}
 	if (cname != NULL && qtype != T_CNAME) {
 		if (!add_set(a, SEC_AN, owner, cname)) {
 			a->stop = true;		/* a CNAME loop */
@@ -274,6 +280,10 @@ node_answer(struct ans *a, const struct zone *z, const struct zone_node *n,
 		return;
 	}
 	set = zone_node_rrset(n, qtype);
+	if (set != NULL && set->servfail) {
+		a->servfail = true;
+		return;
+	}
 	if (set != NULL) {
 		add_set(a, SEC_AN, owner, set);
 		add_additional_for(a, z, set);
@@ -497,8 +507,17 @@ make_tmpl(struct table *t, struct enc *e, const struct ans *a,
 	uint16_t an, ns, ar;
 	size_t ar_off, npatch_noar = 0;
 	uint8_t *data;
+	uint16_t flags;
 
 	enc_start(e, pattern);
+	if (a->servfail) {
+		/* Nothing but the rcode: not authoritative for this one. */
+		static const struct ans empty;
+
+		a = &empty;
+		flags = RCODE_SERVFAIL;
+	} else
+		flags = (uint16_t)((a->aa ? FLAG_AA : 0) | (a->rcode & 0xf));
 	an = enc_section(e, a->sec[SEC_AN], a->n[SEC_AN], class);
 	ns = enc_section(e, a->sec[SEC_NS], a->n[SEC_NS], class);
 	ar_off = e->len;
@@ -520,7 +539,7 @@ make_tmpl(struct table *t, struct enc *e, const struct ans *a,
 	memcpy(patch, e->patch, e->npatch * sizeof(*patch));
 	memcpy(data, e->buf, e->len);
 	*tp = (struct tmpl){
-		.flags = (uint16_t)((a->aa ? FLAG_AA : 0) | (a->rcode & 0xf)),
+		.flags = flags,
 		.an = an, .ns = ns, .ar = ar,
 		.len = (uint16_t)e->len, .ar_off = (uint16_t)ar_off,
 		.npatch = (uint16_t)e->npatch,
@@ -548,6 +567,7 @@ ans_init(struct ans *a)
 	a->aa = true;
 	a->need_ar = false;
 	a->stop = false;
+	a->servfail = false;
 }
 
 /* RFC 8482: one synthesized HINFO instead of everything. */
@@ -601,7 +621,9 @@ compile_node(struct build *b, struct ans *a, const struct zone *z,
 	if (tn->nodata == NULL)
 		return ERR_INVAL;
 	ans_init(a);
-	if (cname != NULL)
+	if (cname != NULL && cname->servfail)
+		a->servfail = true;
+	else if (cname != NULL)
 		add_set(a, SEC_AN, owner, cname);
 	else if (n->nsets > 0)
 		add_rr(a, SEC_AN, owner, T_HINFO, min_ttl(n), 1, &hinfo_rd);

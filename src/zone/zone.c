@@ -204,6 +204,9 @@ zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
 	for (size_t i = 0; i < n->nsets; i++)
 		if (n->sets[i].type == type)
 			set = &n->sets[i];
+	if (set != NULL && set->servfail)
+		return fail(errmsg, z, line, "%s: records of a type marked "
+		    "unanswerable", text);
 	if (set != NULL) {
 		if (type == TYPE_CNAME)
 			return fail(errmsg, z, line,
@@ -234,6 +237,54 @@ zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
 	set->rd[set->count].data = xmalloc(rdlen);
 	memcpy(set->rd[set->count].data, rdata, rdlen);
 	set->count++;
+	return 0;
+}
+
+/* The node for owner, created if need be; NULL with *errmsg if outside. */
+static struct zone_node *
+node_for(struct zone *z, const uint8_t *owner, char **errmsg)
+{
+	uint8_t name[DNAME_MAXLEN];
+	char text[DNAME_MAXLEN * 4 + 1];
+	size_t len;
+
+	if (!name_ok(owner, DNAME_MAXLEN, &len)) {
+		(void)fail(errmsg, z, 0, "owner name longer than %d bytes",
+		    DNAME_MAXLEN);
+		return NULL;
+	}
+	dname_lower(name, owner, len);
+	if (!dname_is_subdomain(name, z->origin)) {
+		dname_to_str(name, text, sizeof(text));
+		(void)fail(errmsg, z, 0, "%s is outside the zone", text);
+		return NULL;
+	}
+	return node_get_or_add(z, name, len);
+}
+
+int
+zone_add_node(struct zone *z, const uint8_t *owner, char **errmsg)
+{
+	return node_for(z, owner, errmsg) == NULL ? ERR_INVAL : 0;
+}
+
+int
+zone_add_servfail(struct zone *z, const uint8_t *owner, uint16_t type,
+    char **errmsg)
+{
+	struct zone_node *n = node_for(z, owner, errmsg);
+	char text[DNAME_MAXLEN * 4 + 1];
+
+	if (n == NULL)
+		return ERR_INVAL;
+	if (zone_node_rrset(n, type) != NULL) {
+		dname_to_str(n->name, text, sizeof(text));
+		return fail(errmsg, z, 0, "%s: type %u is there already", text,
+		    (unsigned)type);
+	}
+	n->sets = xrealloc(n->sets, n->nsets + 1, sizeof(*n->sets));
+	n->sets[n->nsets++] = (struct zone_rrset){.type = type, .ttl = 0,
+	    .servfail = true};
 	return 0;
 }
 

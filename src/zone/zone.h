@@ -37,6 +37,9 @@ struct zone_rrset {
 	uint32_t		 ttl;	/* the lowest TTL of its records */
 	uint16_t		 count;
 	int			 line;	/* first record's line, 0 if built */
+	bool			 servfail; /* a placeholder without records:
+					   the type (every type, for CNAME)
+					   answers SERVFAIL (zone_add_servfail) */
 	struct zone_rdata	*rd;
 };
 
@@ -84,6 +87,25 @@ void		 zone_free(struct zone *z);
  */
 int	zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
 	    uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, int line,
+	    char **errmsg) __attribute__((warn_unused_result));
+
+/*
+ * Make sure owner (wire, any case, inside the zone) has a node, so that
+ * it answers NODATA rather than NXDOMAIN. Returns 0 or ERR_INVAL with
+ * *errmsg.
+ */
+int	zone_add_node(struct zone *z, const uint8_t *owner, char **errmsg)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Mark (owner, type) as unanswerable: an RRset of that type without
+ * records and with servfail set. The answer tables turn it into SERVFAIL
+ * (for type CNAME: every type at owner), and a zone transfer carries
+ * nothing for it. ARC-driven names whose state is unknown use this.
+ * Returns 0, or ERR_INVAL with *errmsg (outside the zone, or the type is
+ * there already).
+ */
+int	zone_add_servfail(struct zone *z, const uint8_t *owner, uint16_t type,
 	    char **errmsg) __attribute__((warn_unused_result));
 
 /*

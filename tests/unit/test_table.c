@@ -713,3 +713,54 @@ Test(table_limits, thousands_of_names)
 	}
 	tworld_free(&w);
 }
+
+/* --- ARC-driven placeholders: SERVFAIL -------------------------------------- */
+
+Test(table_servfail, unknown_state_answers_servfail)
+{
+	struct zone *z = zone_start("svc.test.");
+	struct zone *zz[1];
+	struct tworld w;
+	uint8_t n[DNAME_MAXLEN];
+	size_t nl;
+	char *err = NULL;
+	const struct tmpl *t;
+
+	wire("api.svc.test.", n, &nl);
+	cr_assert_eq(zone_add_servfail(z, n, T_A, &err), 0, "%s", err);
+	wire("db.svc.test.", n, &nl);
+	cr_assert_eq(zone_add_servfail(z, n, T_CNAME, &err), 0, "%s", err);
+	/* A static alias into an unknown name fails too. */
+	add_name(z, "alias.svc.test.", T_CNAME, "api.svc.test.");
+	add_a(z, "www.svc.test.", "192.0.2.7");
+	zone_end(z);
+	zz[0] = z;
+	tworld_build(&w, "zones: [{ id: s, origin: svc.test., file: s.zone }]\n",
+	    zz, 1);
+	wire("api.svc.test.", n, &nl);
+	t = table_lookup(w.t, 0, n, nl, T_A);
+	check_tmpl(t, "api A");
+	cr_expect_eq(t->flags, WIRE_SERVFAIL, "no AA, SERVFAIL");
+	cr_expect_eq(t->an + t->ns + t->ar, 0);
+	/* The name exists: other types are NODATA. */
+	t = table_lookup(w.t, 0, n, nl, T_AAAA);
+	cr_expect_eq(t->flags, WIRE_AA);
+	cr_expect_eq(t->ns, 1);
+	/* An unknown CNAME: every type, ANY included. */
+	wire("db.svc.test.", n, &nl);
+	cr_expect_eq(table_lookup(w.t, 0, n, nl, T_A)->flags, WIRE_SERVFAIL);
+	cr_expect_eq(table_lookup(w.t, 0, n, nl, T_TXT)->flags, WIRE_SERVFAIL);
+	cr_expect_eq(table_lookup(w.t, 0, n, nl, T_CNAME)->flags,
+	    WIRE_SERVFAIL);
+	cr_expect_eq(table_lookup(w.t, 0, n, nl, T_ANY)->flags, WIRE_SERVFAIL);
+	wire("alias.svc.test.", n, &nl);
+	cr_expect_eq(table_lookup(w.t, 0, n, nl, T_A)->flags, WIRE_SERVFAIL);
+	cr_expect_eq(table_lookup(w.t, 0, n, nl, T_CNAME)->an, 1,
+	    "the alias itself is known");
+	/* Static names are untouched. */
+	wire("www.svc.test.", n, &nl);
+	t = table_lookup(w.t, 0, n, nl, T_A);
+	cr_expect_eq(t->flags, WIRE_AA);
+	cr_expect_eq(t->an, 1);
+	tworld_free(&w);
+}

@@ -840,3 +840,61 @@ Test(zone_built, many_names)
 	}
 	zone_free(z);
 }
+
+Test(zone_built, servfail_marks_and_bare_nodes)
+{
+	struct zone *z = built_base(60, 60);
+	char *err = NULL;
+	const struct zone_rrset *s;
+
+	cr_assert_eq(zone_add_servfail(z, W("\3api\7Example\4test"), T_A,
+	    &err), 0, "%s", err);
+	cr_assert_eq(zone_add_node(z, W("\4none\1x\7example\4test"), &err), 0,
+	    "%s", err);
+	/* Records of a type marked unanswerable, or a second mark: errors. */
+	err = add_bad(z, "api.example.test.", T_A, 0);
+	cr_expect_str_eq(err, "(built): api.example.test.: records of a type "
+	    "marked unanswerable");
+	free(err);
+	err = NULL;
+	cr_expect_eq(zone_add_servfail(z, W("\3api\7example\4test"), T_A,
+	    &err), ERR_INVAL);
+	cr_expect_str_eq(err, "(built): api.example.test.: type 1 is there "
+	    "already");
+	free(err);
+	err = NULL;
+	cr_expect_eq(zone_add_servfail(z, W("\3api\7example\3com"), T_A,
+	    &err), ERR_INVAL);
+	cr_expect_str_eq(err, "(built): api.example.com. is outside the zone");
+	free(err);
+	err = NULL;
+	cr_expect_eq(zone_add_node(z, W("\3api\7example\3com"), &err),
+	    ERR_INVAL);
+	free(err);
+	err = NULL;
+	/* Other types at the name are still fine. */
+	add_ok(z, "api.example.test.", T_TXT, 60, "\1x", 2);
+	cr_assert_eq(zone_finish(z, &err), 0, "%s", err);
+	s = set_ok(z, "api.example.test.", T_A);
+	cr_expect(s->servfail);
+	cr_expect_eq(s->count, 0);
+	cr_expect_not(set_ok(z, "api.example.test.", T_TXT)->servfail);
+	cr_expect_eq(node_ok(z, "none.x.example.test.")->nsets, 0);
+	cr_expect_eq(node_ok(z, "x.example.test.")->nsets, 0);
+	zone_free(z);
+}
+
+Test(zone_built, servfail_cname_counts_as_a_cname)
+{
+	struct zone *z = built_base(60, 60);
+	char *err = NULL;
+
+	cr_assert_eq(zone_add_servfail(z, W("\1w\7example\4test"), T_CNAME,
+	    &err), 0, "%s", err);
+	add_ok(z, "w.example.test.", T_A, 60, "\xc0\0\2\1", 4);
+	cr_expect_eq(zone_finish(z, &err), ERR_INVAL);
+	cr_expect_str_eq(err, "(built): w.example.test. has a CNAME and other "
+	    "data");
+	free(err);
+	zone_free(z);
+}
