@@ -19,12 +19,31 @@
 #include "dns/table.h"
 #include "log/log.h"
 #include "mirror/mirror.h"
+#include "policy/policy.h"
 #include "util/err.h"
 #include "util/netaddr.h"
 #include "util/xalloc.h"
 #include "zone/zone.h"
 
 #define RECLAIM_MS 50
+#define STATUS_MS 250		/* how often CHAOS state.arcdns's freshness
+				   is refreshed from the mirror */
+
+/* Answers for states (NULL: all unknown) from policy into a new table. */
+static int
+build_table(const struct conf *conf, struct policy *policy,
+    const enum mirror_state *states, struct table **out, char **errmsg)
+{
+	struct zone **zones;
+	int ret;
+
+	ret = policy_eval(policy, states, &zones, errmsg);
+	if (ret != 0)
+		return ret;
+	ret = table_build(conf, zones, out, errmsg);
+	policy_zones_free(policy, zones);
+	return ret;
+}
 
 int
 runtime_load(const char *path, struct loaded *out, char **errmsg)
@@ -44,7 +63,10 @@ runtime_load(const char *path, struct loaded *out, char **errmsg)
 		if (ret != 0)
 			goto fail;
 	}
-	ret = table_build(l.conf, l.zones, &l.table, errmsg);
+	ret = policy_new(l.conf, l.zones, &l.policy, errmsg);
+	if (ret != 0)
+		goto fail;
+	ret = build_table(l.conf, l.policy, NULL, &l.table, errmsg);
 	if (ret != 0)
 		goto fail;
 	*out = l;
@@ -57,6 +79,7 @@ fail:
 void
 runtime_unload(struct loaded *l)
 {
+	policy_free(l->policy);
 	for (size_t i = 0; l->zones != NULL && i < l->nzones; i++)
 		zone_free(l->zones[i]);
 	free(l->zones);
@@ -107,6 +130,92 @@ publish(struct runtime *rt, struct table *table)
 {
 	snapshot_publish(rt->snap, table);
 	reclaim_cb(-1, 0, rt);
+}
+
+static char *
+serials_path(const struct conf *conf)
+{
+	return xstrfmt("%s/serials.json", conf->server.state_dir);
+}
+
+/*
+ * Build every view's answers from the mirror's current states (all
+ * unknown without a mirror), move the serials of the zone blocks whose
+ * content changed, persist them, and publish. On failure the previous
+ * answers keep serving.
+ */
+static int
+rebuild(struct runtime *rt, const char *why)
+{
+	const struct conf *conf = rt->cur.conf;
+	struct policy *policy = rt->cur.policy;
+	enum mirror_state *st = NULL;
+	struct table *table;
+	char *err = NULL;
+	bool changed = false;
+	int ret;
+
+	if (rt->mirror != NULL && conf->ncontrols > 0) {
+		st = xcalloc(conf->ncontrols, sizeof(*st));
+		for (size_t i = 0; i < conf->ncontrols; i++) {
+			const struct mirror_control *c =
+			    mirror_control(rt->mirror, i);
+
+			st[i] = c != NULL ? c->state : MIRROR_UNKNOWN;
+		}
+	}
+	ret = build_table(conf, policy, st, &table, &err);
+	free(st);
+	if (ret != 0) {
+		log_err(LOG_SRC_MAIN, "cannot rebuild the answers (%s): %s; "
+		    "the previous answers stay", why, err);
+		free(err);
+		return ret;
+	}
+	table_set_state(table, rt->mirror, &rt->last_success_ms,
+	    conf->arc.stale_after_ms);
+	for (size_t i = 0; i < conf->nzones; i++) {
+		if (!policy_changed(policy, i))
+			continue;
+		changed = true;
+		log_info(LOG_SRC_MAIN, "zone %s (%s): serial %u (%s)",
+		    conf->zones[i].id, conf->zones[i].origin,
+		    policy_serial(policy, i), why);
+	}
+	policy_commit(policy);
+	/* Persisted before it is served: a restart never goes back. */
+	if (changed && conf->arc.enabled) {
+		char *path = serials_path(conf);
+
+		if (policy_save_serials(policy, path, &err) != 0) {
+			log_err(LOG_SRC_MAIN, "cannot save the serials: %s",
+			    err);
+			free(err);
+		}
+		free(path);
+	}
+	publish(rt, table);
+	rt->rebuilds++;
+	return 0;
+}
+
+static void
+mirror_changed_cb(const struct mirror *m, void *arg)
+{
+	struct runtime *rt = arg;
+
+	(void)m;
+	(void)rebuild(rt, "ARC state change");
+	rt->last_success_ms = mirror_last_success(rt->mirror);
+}
+
+static void
+status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct runtime *rt = arg;
+
+	if (rt->mirror != NULL)
+		rt->last_success_ms = mirror_last_success(rt->mirror);
 }
 
 /* Stop the ARC client and forget the mirror (the state file stays). */
@@ -179,6 +288,8 @@ arc_start(struct runtime *rt, char **errmsg)
 		log_notice(LOG_SRC_ARC, "loaded the last known state of %zu "
 		    "controls from %s", mirror_count(rt->mirror), path);
 	free(path);
+	mirror_observe(rt->mirror, mirror_changed_cb, rt);
+	rt->last_success_ms = mirror_last_success(rt->mirror);
 	if (conf->arc.credentials != NULL &&
 	    creds_source_parse(conf->arc.credentials, &src) != 0)
 		log_err(LOG_SRC_ARC, "unknown credentials source '%s': using "
@@ -224,17 +335,21 @@ runtime_reload(struct runtime *rt, char **errmsg)
 	}
 	table = l.table;
 	l.table = NULL;
+	policy_inherit(l.policy, rt->cur.policy);
 	arc_stop(rt);
 	runtime_unload(&rt->cur);
 	rt->cur = l;
 	apply_log(rt->cur.conf);
-	publish(rt, table);
 	rt->reloads++;
 	if (arc_start(rt, &err) != 0) {
 		log_err(LOG_SRC_ARC, "%s: the ARC mirror is off until the "
 		    "next reload", err);
 		free(err);
 	}
+	if (rebuild(rt, "reload") == 0)
+		table_free(table);
+	else
+		publish(rt, table);
 	return 0;
 }
 
@@ -289,16 +404,32 @@ runtime_start(struct runtime *rt, char **errmsg)
 	event_add(rt->sig_hup, NULL);
 	event_add(rt->sig_term, NULL);
 	event_add(rt->sig_int, NULL);
-	publish(rt, rt->cur.table);
+	ret = arc_start(rt, errmsg);
+	if (ret != 0)
+		return ret;
+	if (conf->arc.enabled) {
+		char *path = serials_path(conf), *err = NULL;
+
+		if (policy_load_serials(rt->cur.policy, path, &err) != 0) {
+			log_err(LOG_SRC_MAIN, "%s; serials start from the zone "
+			    "files", err);
+			free(err);
+		}
+		free(path);
+		rt->status = event_new(rt->base, -1, EV_PERSIST, status_cb, rt);
+		event_add(rt->status, &(struct timeval){0, STATUS_MS * 1000});
+	}
+	/* The answers for the states known now (from the state file). */
+	if (rebuild(rt, "start") == 0)
+		table_free(rt->cur.table);
+	else
+		publish(rt, rt->cur.table);
 	rt->cur.table = NULL;
 	ret = dns_listener_start(rt->dns);
 	if (ret != 0) {
 		*errmsg = xstrfmt("cannot start DNS workers: %s", err_str(ret));
 		return ret;
 	}
-	ret = arc_start(rt, errmsg);
-	if (ret != 0)
-		return ret;
 	for (size_t i = 0; i < conf->server.nlisten && off < sizeof(addrs); i++) {
 		char a[80];
 
@@ -335,6 +466,8 @@ runtime_free(struct runtime *rt)
 		event_free(rt->sig_int);
 	if (rt->reclaim != NULL)
 		event_free(rt->reclaim);
+	if (rt->status != NULL)
+		event_free(rt->status);
 	if (rt->base != NULL)
 		event_base_free(rt->base);
 	runtime_unload(&rt->cur);

@@ -14,8 +14,10 @@
 #ifndef RUNTIME_H
 #define RUNTIME_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct arc_client;
 struct conf;
@@ -25,6 +27,7 @@ struct dns_listener;
 struct mirror;
 struct event;
 struct event_base;
+struct policy;
 struct snapshot;
 struct table;
 struct zone;
@@ -32,9 +35,12 @@ struct zone;
 /* What one config file gives: built off to the side, then swapped in. */
 struct loaded {
 	struct conf	*conf;
-	struct zone	**zones;	/* one per conf zone block */
+	struct zone	**zones;	/* one per conf zone block: the
+					   zone files' static data */
 	size_t		 nzones;
-	struct table	*table;
+	struct policy	*policy;	/* records: -> answers, serials */
+	struct table	*table;		/* built with every ARC state
+					   unknown: the check of -t */
 };
 
 struct runtime {
@@ -50,6 +56,9 @@ struct runtime {
 	struct creds		*creds;
 	struct mirror		*mirror;
 	struct arc_client	*arc;
+	struct event		*status;	/* copies the mirror's freshness */
+	_Atomic uint64_t	 last_success_ms; /* read by CHAOS state.arcdns */
+	unsigned		 rebuilds;
 };
 
 /*

@@ -14,6 +14,7 @@
 
 #include "conf/yamltree.h"
 #include "conf/yschema.h"
+#include "util/dname.h"
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -37,6 +38,13 @@
 struct zone_src {
 	const struct ynode	*id;
 	const struct ynode	*origin;
+	const struct ynode	*key;		/* the value of 'tsig-key' */
+};
+
+/* A target's control, named before controls: may have been read. */
+struct control_ref {
+	struct conf_target	*target;
+	const struct ynode	*name;
 };
 
 struct view_src {
@@ -54,14 +62,15 @@ struct parser {
 	struct zone_src		*zsrc;		/* parallel to conf->zones */
 	struct view_src		*vsrc;		/* parallel to conf->views */
 	const struct ynode	*controls_key;	/* 'controls', if present */
+	struct control_ref	*refs;		/* resolved in validate() */
+	size_t			nrefs;
+	size_t			refs_cap;
 };
 
 /* A key this version rejects because a later issue defines it. */
 static const char *const later_top[] = {"fences", NULL};
-static const char *const later_server[] = {"http", "control",
-	"chaos-clients", NULL};
-static const char *const later_zone[] = {"records", "notify",
-	"allow-transfer", NULL};
+static const char *const later_server[] = {"http", "control", NULL};
+static const char *const later_record[] = {"fence", NULL};
 
 static struct parser *
 parser_of(struct yschema *ys)
@@ -89,6 +98,59 @@ check_name(struct parser *p, const struct ynode *v, const char *what)
 	return 0;
 }
 
+/*
+ * An AWS region name: lower-case letter groups joined by '-', ending in
+ * a number ("us-east-1", "us-gov-west-1", "ap-southeast-2").
+ */
+static bool
+region_ok(const char *s)
+{
+	size_t groups = 0, len = strlen(s);
+	const char *g = s;
+
+	if (len == 0 || len > CONF_MAX_REGION)
+		return false;
+	for (;;) {
+		const char *end = strchr(g, '-');
+		size_t n = end != NULL ? (size_t)(end - g) : strlen(g);
+		bool last = end == NULL;
+
+		if (n == 0)
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			char ch = g[i];
+
+			if (last ? !(ch >= '0' && ch <= '9') :
+			    !(ch >= 'a' && ch <= 'z'))
+				return false;
+		}
+		groups++;
+		if (last)
+			break;
+		g = end + 1;
+	}
+	return groups >= 3;
+}
+
+/* An AWS region name (region_ok) into *field (new). */
+static int
+get_region(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    char **field)
+{
+	const char *s;
+	char buf[80];
+
+	if (ys_get_string(ys, k, v, CONF_MAX_REGION, &s) != 0)
+		return ERR_INVAL;
+	if (!region_ok(s))
+		return ys_fail(ys, v, "invalid region '%s' (expected a "
+		    "region name such as us-east-1)",
+		    ys_shown(v, buf, sizeof(buf)));
+	free(*field);
+	*field = xstrdup(s);
+	return 0;
+}
+
 /* Absolute paths stay; relative ones hang off the config file's folder. */
 static char *
 resolve_path(const struct conf *conf, const char *s)
@@ -103,6 +165,79 @@ resolve_path(const struct conf *conf, const char *s)
 }
 
 /*
+ * A domain name in text to uncompressed wire in out (DNAME_MAXLEN bytes),
+ * letter case kept. Labels hold letters, digits, '-' and '_' (no escapes:
+ * nothing a config needs). With origin (wire), names are read as in a zone
+ * file: "@" is the origin, a name ending in '.' is absolute, any other is
+ * relative to the origin; without, every name is absolute. Returns the
+ * length, or 0 with *why set.
+ */
+static size_t
+name_wire(const char *in, const uint8_t *origin, uint8_t *out,
+    const char **why)
+{
+	size_t len = strlen(in), off = 1, lstart = 0, olen;
+	bool absolute = origin == NULL;
+
+	if (origin != NULL && strcmp(in, "@") == 0) {
+		olen = dname_len(origin);
+		memcpy(out, origin, olen);
+		return olen;
+	}
+	if (strcmp(in, ".") == 0) {
+		out[0] = 0;
+		return 1;
+	}
+	if (len > 0 && in[len - 1] == '.') {
+		len--;
+		absolute = true;
+	}
+	if (len == 0) {
+		*why = "empty name";
+		return 0;
+	}
+	out[0] = 0;
+	for (size_t i = 0; i <= len; i++) {
+		char ch = i < len ? in[i] : '.';
+
+		if (ch == '.') {
+			if (off - lstart - 1 == 0) {
+				*why = "empty label";
+				return 0;
+			}
+			out[lstart] = (uint8_t)(off - lstart - 1);
+			lstart = off;
+			out[off++] = 0;		/* the next label or the root */
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_')) {
+			*why = "only letters, digits, '-' and '_' are allowed "
+			    "in labels";
+			return 0;
+		}
+		if (off - lstart - 1 >= DNAME_MAXLABEL) {
+			*why = "label longer than 63 characters";
+			return 0;
+		}
+		if (off >= DNAME_MAXLEN - 1)
+			goto toolong;
+		out[off++] = (uint8_t)ch;
+	}
+	if (!absolute) {
+		olen = dname_len(origin);
+		if (off - 1 + olen > DNAME_MAXLEN)
+			goto toolong;
+		memcpy(out + off - 1, origin, olen);
+		off += olen - 1;
+	}
+	return off;
+toolong:
+	*why = "name longer than 255 bytes";
+	return 0;
+}
+
+/*
  * The origin of a zone block: an absolute domain name. A missing final
  * dot is added (zone names in BIND, NSD and Knot configs do without), and
  * the result is lower case. Returns NULL and sets *why on error.
@@ -110,44 +245,16 @@ resolve_path(const struct conf *conf, const char *s)
 static char *
 normalise_origin(const char *in, const char **why)
 {
-	size_t len = strlen(in), label = 0, wire = 1;
+	uint8_t wire[DNAME_MAXLEN];
+	size_t len = strlen(in);
 	char *out;
 
+	if (name_wire(in, NULL, wire, why) == 0)
+		return NULL;
 	if (strcmp(in, ".") == 0)
 		return xstrdup(".");
-	if (len > 0 && in[len - 1] == '.')
+	if (in[len - 1] == '.')
 		len--;
-	if (len == 0) {
-		*why = "empty name";
-		return NULL;
-	}
-	for (size_t i = 0; i <= len; i++) {
-		char ch = i < len ? in[i] : '.';
-
-		if (ch == '.') {
-			if (label == 0) {
-				*why = "empty label";
-				return NULL;
-			}
-			wire += label + 1;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_')) {
-			*why = "only letters, digits, '-' and '_' are allowed "
-			    "in labels";
-			return NULL;
-		}
-		if (++label > 63) {
-			*why = "label longer than 63 characters";
-			return NULL;
-		}
-	}
-	if (wire > 255) {
-		*why = "name longer than 255 bytes";
-		return NULL;
-	}
 	out = xmalloc(len + 2);
 	for (size_t i = 0; i < len; i++)
 		out[i] = (char)(in[i] >= 'A' && in[i] <= 'Z' ? in[i] + 32 :
@@ -170,47 +277,133 @@ check_section(struct parser *p, const struct ynode *key,
 	return 0;
 }
 
+/*
+ * A list of addresses with optional ports (listen, notify): one string
+ * stands for a list of one; port 0 and the same address twice are errors.
+ * *out is replaced by a new array.
+ */
 static int
-srv_listen(struct yschema *ys, const struct ynode *k, const struct ynode *v,
-    void *obj)
+get_addrs(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    struct netaddr **out, size_t *nout)
 {
-	struct parser *p = parser_of(ys);
-	struct conf_server *s = obj;
 	const struct ynode *const *items;
 	char buf[80], fmt[64];
 	size_t n;
 
 	if (ys_get_list(ys, k, v, true, &items, &n) != 0)
 		return ERR_INVAL;
-	free(s->listen);
-	s->listen = xcalloc(n, sizeof(*s->listen));
-	s->nlisten = 0;
+	free(*out);
+	*out = xcalloc(n, sizeof(**out));
+	*nout = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct ynode *it = ys_list_item(v, items, i);
 		struct netaddr a;
 		const struct sockaddr_in *sin = (const void *)&a.ss;
 
 		if (netaddr_parse(it->str, CONF_DEFAULT_PORT, &a) != 0)
-			return ys_fail(ys, it, "invalid listen address '%s' "
+			return ys_fail(ys, it, "invalid %s address '%s' "
 			    "(expected an IP address with an optional port: "
 			    "127.0.0.1, 127.0.0.1:5300 or [::1]:5300)",
-			    ys_shown(it, buf, sizeof(buf)));
+			    k->str, ys_shown(it, buf, sizeof(buf)));
 		/* sin_port and sin6_port sit at the same offset. */
 		if (sin->sin_port == 0)
-			return ys_fail(ys, it, "listen address '%s' has port 0",
-			    ys_shown(it, buf, sizeof(buf)));
-		for (size_t j = 0; j < s->nlisten; j++) {
-			if (s->listen[j].len == a.len &&
-			    memcmp(&s->listen[j].ss, &a.ss, a.len) == 0) {
+			return ys_fail(ys, it, "%s address '%s' has port 0",
+			    k->str, ys_shown(it, buf, sizeof(buf)));
+		for (size_t j = 0; j < *nout; j++) {
+			if ((*out)[j].len == a.len &&
+			    memcmp(&(*out)[j].ss, &a.ss, a.len) == 0) {
 				netaddr_format(&a, fmt, sizeof(fmt));
 				return ys_fail(ys, it,
-				    "duplicate listen address '%s'", fmt);
+				    "duplicate %s address '%s'", k->str, fmt);
 			}
 		}
-		s->listen[s->nlisten++] = a;
+		(*out)[(*nout)++] = a;
 	}
-	p->listen_set = true;
 	return 0;
+}
+
+/* The network part of a prefix with host bits set, for the message. */
+static void
+suggest_network(const char *s, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN + 1], out[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	uint8_t addr[16];
+	int af;
+	long bits;
+
+	buf[0] = '\0';
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(host))
+		return;
+	memcpy(host, s, (size_t)(slash - s));
+	host[slash - s] = '\0';
+	af = strchr(host, ':') != NULL ? AF_INET6 : AF_INET;
+	if (inet_pton(af, host, addr) != 1)
+		return;
+	bits = strtol(slash + 1, NULL, 10);
+	for (long i = bits; i < (af == AF_INET ? 32 : 128); i++)
+		addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	if (inet_ntop(af, addr, out, sizeof(out)) != NULL)
+		snprintf(buf, size, " (the network is %s/%ld)", out, bits);
+}
+
+/*
+ * A list of client prefixes (match-clients, allow-transfer,
+ * chaos-clients): CIDRs, bare addresses or "any"; one string stands for a
+ * list of one. *out is replaced by a new array.
+ */
+static int
+get_prefixes(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    struct netprefix **out, size_t *nout)
+{
+	const struct ynode *const *items;
+	char buf[80], hint[80];
+	size_t n;
+	int ret;
+
+	if (ys_get_list(ys, k, v, true, &items, &n) != 0)
+		return ERR_INVAL;
+	free(*out);
+	*out = xcalloc(n, sizeof(**out));
+	*nout = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *it = ys_list_item(v, items, i);
+
+		ret = netprefix_parse(it->str, &(*out)[i]);
+		if (ret == ERR_INVAL) {
+			suggest_network(it->str, hint, sizeof(hint));
+			return ys_fail(ys, it, "host bits set in '%s'%s",
+			    ys_shown(it, buf, sizeof(buf)), hint);
+		}
+		if (ret != 0)
+			return ys_fail(ys, it, "invalid address or prefix '%s' "
+			    "in '%s' (expected 10.0.0.0/16, ::1, "
+			    "2001:db8::/32 or any)",
+			    ys_shown(it, buf, sizeof(buf)), k->str);
+		(*nout)++;
+	}
+	return 0;
+}
+
+static int
+srv_listen(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct conf_server *s = obj;
+
+	if (get_addrs(ys, k, v, &s->listen, &s->nlisten) != 0)
+		return ERR_INVAL;
+	parser_of(ys)->listen_set = true;
+	return 0;
+}
+
+static int
+srv_chaos_clients(struct yschema *ys, const struct ynode *k,
+    const struct ynode *v, void *obj)
+{
+	struct conf_server *s = obj;
+
+	return get_prefixes(ys, k, v, &s->chaos_clients, &s->nchaos_clients);
 }
 
 static int
@@ -420,6 +613,7 @@ static const struct ys_key server_keys[] = {
 	{"tcp-idle-timeout", srv_tcp_idle},
 	{"tcp-max-connections", srv_tcp_max},
 	{"log", srv_log},
+	{"chaos-clients", srv_chaos_clients},
 	{NULL, NULL}
 };
 
@@ -441,7 +635,7 @@ struct zone_ctx {
 	struct conf_zone	*z;
 	struct zone_src		*src;
 	const struct ynode	*file;
-	bool			ttl_set;
+	const struct ynode	*records;	/* read once origin is known */
 };
 
 static int
@@ -509,13 +703,543 @@ zone_ttl(struct yschema *ys, const struct ynode *k, const struct ynode *v,
 	return 0;
 }
 
+static int
+zone_notify(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct conf_zone *z = ((struct zone_ctx *)obj)->z;
+
+	return get_addrs(ys, k, v, &z->notify, &z->nnotify);
+}
+
+static int
+zone_allow_transfer(struct yschema *ys, const struct ynode *k,
+    const struct ynode *v, void *obj)
+{
+	struct conf_zone *z = ((struct zone_ctx *)obj)->z;
+
+	return get_prefixes(ys, k, v, &z->allow_transfer,
+	    &z->nallow_transfer);
+}
+
+static int
+zone_tsig_key(struct yschema *ys, const struct ynode *k,
+    const struct ynode *v, void *obj)
+{
+	struct zone_ctx *zc = obj;
+	const char *s;
+
+	if (ys_get_string(ys, k, v, DNAME_MAXLEN, &s) != 0)
+		return ERR_INVAL;
+	zc->src->key = v;	/* resolved in validate() */
+	return 0;
+}
+
+static int
+zone_records(struct yschema *ys, const struct ynode *k,
+    const struct ynode *v, void *obj)
+{
+	struct zone_ctx *zc = obj;
+
+	if (ynode_is_null(v))
+		return ys_fail(ys, k, "'records' has no value");
+	if (v->type != YNODE_SEQUENCE)
+		return ys_fail(ys, v, "'records' must be a list of records");
+	zc->records = v;	/* the origin may come later in the block */
+	return 0;
+}
+
 static const struct ys_key zone_keys[] = {
 	{"id", zone_id},
 	{"origin", zone_origin},
 	{"file", zone_file},
 	{"ttl", zone_ttl},
+	{"notify", zone_notify},
+	{"allow-transfer", zone_allow_transfer},
+	{"tsig-key", zone_tsig_key},
+	{"records", zone_records},
 	{NULL, NULL}
 };
+
+/* --- records: ARC-driven names ----------------------------------------- */
+
+#define MAX_TARGETS	16
+#define MAX_VALUES	64
+
+/* One record being read: its parts may come in any order. */
+struct record_ctx {
+	struct conf_record	*r;
+	const struct ynode	*name;
+	const struct ynode	*type;
+	const struct ynode	*policy;
+	const struct ynode	*targets;
+};
+
+static const struct {
+	const char	*name;
+	uint16_t	type;
+} rr_types[] = {
+	{"A", 1}, {"AAAA", 28}, {"CNAME", 5}, {"TXT", 16},
+};
+
+static const char *
+type_name(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof(rr_types) / sizeof(rr_types[0]); i++)
+		if (rr_types[i].type == type)
+			return rr_types[i].name;
+	return "?";
+}
+
+static int
+rec_name(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct record_ctx *rc = obj;
+	const char *s;
+
+	if (ys_get_string(ys, k, v, 2 * DNAME_MAXLEN, &s) != 0)
+		return ERR_INVAL;
+	rc->r->name = xstrdup(s);
+	rc->name = v;
+	return 0;
+}
+
+static int
+rec_type(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct record_ctx *rc = obj;
+	const char *s;
+
+	if (ys_get_string(ys, k, v, 16, &s) != 0)
+		return ERR_INVAL;
+	for (size_t i = 0; i < sizeof(rr_types) / sizeof(rr_types[0]); i++) {
+		if (strcasecmp(s, rr_types[i].name) == 0) {
+			rc->r->type = rr_types[i].type;
+			rc->type = v;
+			return 0;
+		}
+	}
+	return ys_fail(ys, v, "'type' must be A, AAAA, CNAME or TXT");
+}
+
+static int
+rec_policy(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	static const char *const names[] = {"failover", "multivalue", "role"};
+	struct record_ctx *rc = obj;
+	const char *s;
+
+	if (ys_get_string(ys, k, v, 32, &s) != 0)
+		return ERR_INVAL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(s, names[i]) == 0) {
+			rc->r->policy = (enum conf_policy)i;
+			rc->policy = v;
+			return 0;
+		}
+	}
+	return ys_fail(ys, v, "'policy' must be failover, multivalue or role");
+}
+
+static int
+rec_none_on(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	static const char *const names[] = {"first", "servfail", "nodata"};
+	struct record_ctx *rc = obj;
+	const char *s;
+
+	if (ys_get_string(ys, k, v, 32, &s) != 0)
+		return ERR_INVAL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(s, names[i]) == 0) {
+			rc->r->none_on = (enum conf_none_on)i;
+			return 0;
+		}
+	}
+	return ys_fail(ys, v, "'when-none-on' must be first, servfail or "
+	    "nodata");
+}
+
+static int
+rec_targets(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct record_ctx *rc = obj;
+
+	if (ynode_is_null(v))
+		return ys_fail(ys, k, "'targets' has no value");
+	if (v->type != YNODE_SEQUENCE)
+		return ys_fail(ys, v, "'targets' must be a list of "
+		    "{ control, region, values } mappings");
+	if (v->nitems == 0 || v->nitems > MAX_TARGETS)
+		return ys_fail(ys, v, "'targets' must list 1 to %d targets, "
+		    "not %zu", MAX_TARGETS, v->nitems);
+	rc->targets = v;	/* read once type and policy are known */
+	return 0;
+}
+
+static const struct ys_key record_keys[] = {
+	{"name", rec_name},
+	{"type", rec_type},
+	{"policy", rec_policy},
+	{"when-none-on", rec_none_on},
+	{"targets", rec_targets},
+	{NULL, NULL}
+};
+
+/* One target being read. */
+struct target_ctx {
+	struct conf_target	*t;
+	const struct ynode	*control;
+	const struct ynode	*region;
+	const struct ynode	*values;
+	const struct ynode *const *items;	/* ys_get_list() of values */
+	size_t			nitems;
+};
+
+static int
+tgt_control(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct target_ctx *tc = obj;
+	const char *s;
+
+	if (ys_get_string(ys, k, v, MAX_NAME, &s) != 0)
+		return ERR_INVAL;
+	tc->control = v;	/* resolved in validate() */
+	return 0;
+}
+
+static int
+tgt_region(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct target_ctx *tc = obj;
+
+	if (get_region(ys, k, v, &tc->t->region) != 0)
+		return ERR_INVAL;
+	tc->region = v;
+	return 0;
+}
+
+static int
+tgt_values(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct target_ctx *tc = obj;
+
+	if (ys_get_list(ys, k, v, true, &tc->items, &tc->nitems) != 0)
+		return ERR_INVAL;
+	if (tc->nitems > MAX_VALUES)
+		return ys_fail(ys, v, "'values' must list 1 to %d values, "
+		    "not %zu", MAX_VALUES, tc->nitems);
+	tc->values = v;		/* read once the type is known */
+	return 0;
+}
+
+static const struct ys_key target_keys[] = {
+	{"control", tgt_control},
+	{"region", tgt_region},
+	{"values", tgt_values},
+	{NULL, NULL}
+};
+
+/* One value of a target: an address, or a name completed with origin. */
+static int
+parse_value(struct parser *p, const struct conf_record *r,
+    const uint8_t *origin, const struct ynode *it, struct conf_rdata *out)
+{
+	uint8_t buf[DNAME_MAXLEN];
+	char shown[80];
+	const char *why = NULL;
+	size_t len;
+
+	switch (r->type) {
+	case 1:
+	case 28:
+		len = r->type == 1 ? 4 : 16;
+		if (inet_pton(r->type == 1 ? AF_INET : AF_INET6, it->str,
+		    buf) != 1)
+			return ys_fail(&p->ys, it, "invalid IPv%d address '%s' "
+			    "in 'values'", r->type == 1 ? 4 : 6,
+			    ys_shown(it, shown, sizeof(shown)));
+		break;
+	default:	/* CNAME */
+		len = name_wire(it->str, origin, buf, &why);
+		if (len == 0)
+			return ys_fail(&p->ys, it, "invalid domain name '%s' "
+			    "in 'values': %s",
+			    ys_shown(it, shown, sizeof(shown)), why);
+		break;
+	}
+	out->len = (uint16_t)len;
+	out->data = xmalloc(len);
+	memcpy(out->data, buf, len);
+	return 0;
+}
+
+static void
+add_control_ref(struct parser *p, struct conf_target *t,
+    const struct ynode *name)
+{
+	if (p->nrefs == p->refs_cap) {
+		p->refs_cap = p->refs_cap ? 2 * p->refs_cap : 16;
+		p->refs = xrealloc(p->refs, p->refs_cap, sizeof(*p->refs));
+	}
+	p->refs[p->nrefs].target = t;
+	p->refs[p->nrefs].name = name;
+	p->nrefs++;
+}
+
+/* The values of a target, or their absence for role. */
+static int
+target_values(struct parser *p, const struct conf_record *r,
+    const uint8_t *origin, struct target_ctx *tc)
+{
+	const struct ynode *v = tc->values;
+	size_t n = tc->nitems;
+
+	if (r->policy == CONF_POLICY_ROLE) {
+		if (v != NULL)
+			return ys_fail(&p->ys, v, "a role target has no "
+			    "'values' (it answers \"active\" or "
+			    "\"passive\")");
+		return 0;
+	}
+	if (r->type == 5 && n != 1)
+		return ys_fail(&p->ys, v, "a CNAME target has exactly one "
+		    "value, not %zu", n);
+	tc->t->values = xcalloc(n, sizeof(*tc->t->values));
+	for (size_t i = 0; i < n; i++) {
+		if (parse_value(p, r, origin, ys_list_item(v, tc->items, i),
+		    &tc->t->values[i]) != 0)
+			return ERR_INVAL;
+		tc->t->nvalues++;
+	}
+	return 0;
+}
+
+static int
+parse_target(struct parser *p, struct conf_record *r, const uint8_t *origin,
+    const struct ynode *v)
+{
+	struct target_ctx tc;
+	char buf[80];
+
+	if (v->type != YNODE_MAPPING)
+		return ys_fail(&p->ys, v, "each entry of 'targets' must be a "
+		    "mapping with 'control'");
+	memset(&tc, 0, sizeof(tc));
+	tc.t = &r->targets[r->ntargets++];	/* conf_free() sees it */
+	tc.t->line = v->line;
+	tc.t->column = v->column;
+	if (ys_walk(&p->ys, v, "targets", target_keys, NULL, &tc) != 0)
+		return ERR_INVAL;
+	if (tc.control == NULL)
+		return ys_fail(&p->ys, v, "target has no 'control'");
+	add_control_ref(p, tc.t, tc.control);
+	if (r->policy == CONF_POLICY_ROLE && tc.region == NULL)
+		return ys_fail(&p->ys, v, "a role target needs a 'region'");
+	if (tc.values == NULL && r->policy != CONF_POLICY_ROLE)
+		return ys_fail(&p->ys, v, "target has no 'values'");
+	if (target_values(p, r, origin, &tc) != 0)
+		return ERR_INVAL;
+	for (size_t i = 0; r->policy == CONF_POLICY_ROLE &&
+	    i + 1 < r->ntargets; i++)
+		if (strcmp(r->targets[i].region, tc.t->region) == 0)
+			return ys_fail(&p->ys, tc.region, "duplicate region "
+			    "'%s' in role record '%s' (first at line %d)",
+			    ys_shown(tc.region, buf, sizeof(buf)), r->name,
+			    r->targets[i].line);
+	return 0;
+}
+
+/* The name of a role answer, "<region>.<name>", into out; its length or
+ * 0 when too long. */
+static size_t
+role_owner(const struct conf_record *r, size_t t, uint8_t *out)
+{
+	size_t rl = strlen(r->targets[t].region), ol = dname_len(r->owner);
+
+	if (1 + rl + ol > DNAME_MAXLEN)
+		return 0;
+	out[0] = (uint8_t)rl;
+	memcpy(out + 1, r->targets[t].region, rl);
+	memcpy(out + 1 + rl, r->owner, ol);
+	return 1 + rl + ol;
+}
+
+/* The kind, policy and targets a record's type needs. */
+static int
+check_record_type(struct parser *p, const struct ynode *node,
+    struct record_ctx *rc)
+{
+	struct conf_record *r = rc->r;
+	char buf[80];
+
+	if (rc->policy == NULL)
+		return ys_fail(&p->ys, node, "record '%s' has no 'policy'",
+		    ys_shown(rc->name, buf, sizeof(buf)));
+	if (r->policy == CONF_POLICY_ROLE) {
+		if (rc->type == NULL)
+			r->type = 16;
+		else if (r->type != 16)
+			return ys_fail(&p->ys, rc->type, "a role record has "
+			    "type TXT, not %s", type_name(r->type));
+	} else if (rc->type == NULL) {
+		return ys_fail(&p->ys, node, "record '%s' has no 'type'",
+		    ys_shown(rc->name, buf, sizeof(buf)));
+	} else if (r->type == 16) {
+		return ys_fail(&p->ys, rc->type, "type TXT is only for "
+		    "policy role");
+	} else if (r->type == 5 && r->policy == CONF_POLICY_MULTIVALUE) {
+		return ys_fail(&p->ys, rc->policy, "a CNAME record cannot be "
+		    "multivalue (a name has at most one CNAME)");
+	}
+	if (rc->targets == NULL)
+		return ys_fail(&p->ys, node, "record '%s' has no 'targets'",
+		    ys_shown(rc->name, buf, sizeof(buf)));
+	return 0;
+}
+
+static int
+parse_record(struct parser *p, struct conf_zone *z, const uint8_t *origin,
+    const struct ynode *node, struct record_ctx *rc)
+{
+	struct conf_record *r = rc->r;
+	uint8_t wire[DNAME_MAXLEN];
+	const char *why = NULL;
+	char buf[80];
+	size_t len;
+
+	if (node->type != YNODE_MAPPING)
+		return ys_fail(&p->ys, node, "each entry of 'records' must be a "
+		    "mapping with 'name', 'policy' and 'targets'");
+	r->line = node->line;
+	r->column = node->column;
+	if (ys_walk(&p->ys, node, "records", record_keys, later_record,
+	    rc) != 0)
+		return ERR_INVAL;
+	if (rc->name == NULL)
+		return ys_fail(&p->ys, node, "record has no 'name'");
+	if (check_record_type(p, node, rc) != 0)
+		return ERR_INVAL;
+	len = name_wire(r->name, origin, wire, &why);
+	if (len == 0)
+		return ys_fail(&p->ys, rc->name, "invalid record name '%s': %s",
+		    ys_shown(rc->name, buf, sizeof(buf)), why);
+	dname_lower(wire, wire, len);
+	if (!dname_is_subdomain(wire, origin))
+		return ys_fail(&p->ys, rc->name, "record name '%s' is outside "
+		    "the zone's origin '%s'",
+		    ys_shown(rc->name, buf, sizeof(buf)), z->origin);
+	r->owner = xmalloc(len);
+	memcpy(r->owner, wire, len);
+	r->targets = xcalloc(rc->targets->nitems, sizeof(*r->targets));
+	for (size_t i = 0; i < rc->targets->nitems; i++) {
+		if (parse_target(p, r, origin, rc->targets->items[i]) != 0)
+			return ERR_INVAL;
+		if (r->policy == CONF_POLICY_ROLE &&
+		    role_owner(r, i, wire) == 0)
+			return ys_fail(&p->ys, rc->targets->items[i], "the "
+			    "role name '%s.%s' is longer than 255 bytes",
+			    r->targets[i].region, r->name);
+	}
+	return 0;
+}
+
+/*
+ * Whether record a (being added) clashes with an earlier record b of the
+ * same block: the same name and type, or a CNAME beside anything at its
+ * name. Returns NULL, or what is wrong.
+ */
+static const char *
+record_clash(const struct conf_record *a, const struct conf_record *b)
+{
+	const struct conf_record *cname, *other;
+	uint8_t role[DNAME_MAXLEN];
+
+	if (dname_equal(a->owner, b->owner)) {
+		if (a->type == b->type)
+			return "duplicate";
+		if ((a->type == 5 || b->type == 5) &&
+		    a->policy != CONF_POLICY_ROLE &&
+		    b->policy != CONF_POLICY_ROLE)
+			return "cname";
+	}
+	if (a->type == 5 && b->policy == CONF_POLICY_ROLE) {
+		cname = a;
+		other = b;
+	} else if (b->type == 5 && a->policy == CONF_POLICY_ROLE) {
+		cname = b;
+		other = a;
+	} else
+		return NULL;
+	for (size_t t = 0; t < other->ntargets; t++)
+		if (role_owner(other, t, role) != 0 &&
+		    dname_equal(role, cname->owner))
+			return "role";
+	return NULL;
+}
+
+static int
+check_clashes(struct parser *p, const struct conf_zone *z,
+    const struct ynode *name)
+{
+	const struct conf_record *a = &z->records[z->nrecords - 1];
+	char shown[80], text[DNAME_MAXLEN * 4 + 1];
+
+	for (size_t i = 0; i + 1 < z->nrecords; i++) {
+		const struct conf_record *b = &z->records[i];
+		const char *what = record_clash(a, b);
+
+		if (what == NULL)
+			continue;
+		if (strcmp(what, "duplicate") == 0)
+			return ys_fail(&p->ys, name, "duplicate record '%s' "
+			    "type %s (first at line %d)",
+			    ys_shown(name, shown, sizeof(shown)),
+			    type_name(a->type), b->line);
+		dname_to_str(a->type == 5 ? a->owner : b->owner, text,
+		    sizeof(text));
+		if (strcmp(what, "cname") == 0)
+			return ys_fail(&p->ys, name, "a CNAME must be alone at "
+			    "its name: '%s' also has the record at line %d",
+			    text, b->line);
+		return ys_fail(&p->ys, name, "a CNAME must be alone at its "
+		    "name: '%s' is also a role name of the record at line %d",
+		    text, b->line);
+	}
+	return 0;
+}
+
+static int
+parse_records(struct parser *p, struct zone_ctx *zc)
+{
+	const struct ynode *v = zc->records;
+	struct conf_zone *z = zc->z;
+	uint8_t origin[DNAME_MAXLEN];
+	size_t olen;
+
+	if (dname_from_str(z->origin, NULL, origin, &olen) != 0)
+		abort();	/* normalise_origin() checked it */
+	z->records = xcalloc(v->nitems ? v->nitems : 1, sizeof(*z->records));
+	for (size_t i = 0; i < v->nitems; i++) {
+		struct record_ctx rc;
+
+		memset(&rc, 0, sizeof(rc));
+		rc.r = &z->records[z->nrecords++];	/* conf_free() sees it */
+		if (parse_record(p, z, origin, v->items[i], &rc) != 0 ||
+		    check_clashes(p, z, rc.name) != 0)
+			return ERR_INVAL;
+	}
+	return 0;
+}
+
 
 static int
 parse_zone(struct parser *p, const struct ynode *v)
@@ -530,14 +1254,16 @@ parse_zone(struct parser *p, const struct ynode *v)
 	zc.z = &c->zones[c->nzones];
 	zc.src = &p->zsrc[c->nzones];
 	zc.file = NULL;
+	zc.records = NULL;
 	memset(zc.z, 0, sizeof(*zc.z));
 	memset(zc.src, 0, sizeof(*zc.src));
 	zc.z->ttl = CONF_DEFAULT_ZONE_TTL;
+	zc.z->key = -1;
 	zc.z->line = v->line;
 	zc.z->column = v->column;
 	/* Count the block now so that conf_free() sees what it holds. */
 	c->nzones++;
-	if (ys_walk(&p->ys, v, "zones", zone_keys, later_zone, &zc) != 0)
+	if (ys_walk(&p->ys, v, "zones", zone_keys, NULL, &zc) != 0)
 		return ERR_INVAL;
 	if (zc.z->id == NULL)
 		return ys_fail(&p->ys, v, "zone block has no 'id'");
@@ -547,7 +1273,7 @@ parse_zone(struct parser *p, const struct ynode *v)
 	if (zc.z->file == NULL)
 		return ys_fail(&p->ys, v, "zone '%s' has no 'file'",
 		    ys_shown(zc.src->id, buf, sizeof(buf)));
-	return 0;
+	return zc.records != NULL ? parse_records(p, &zc) : 0;
 }
 
 static int
@@ -597,63 +1323,13 @@ view_name(struct yschema *ys, const struct ynode *k, const struct ynode *v,
 	return 0;
 }
 
-/* The network part of a prefix with host bits set, for the message. */
-static void
-suggest_network(const char *s, char *buf, size_t size)
-{
-	char host[INET6_ADDRSTRLEN + 1], out[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	uint8_t addr[16];
-	int af;
-	long bits;
-
-	buf[0] = '\0';
-	if (slash == NULL || (size_t)(slash - s) >= sizeof(host))
-		return;
-	memcpy(host, s, (size_t)(slash - s));
-	host[slash - s] = '\0';
-	af = strchr(host, ':') != NULL ? AF_INET6 : AF_INET;
-	if (inet_pton(af, host, addr) != 1)
-		return;
-	bits = strtol(slash + 1, NULL, 10);
-	for (long i = bits; i < (af == AF_INET ? 32 : 128); i++)
-		addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
-	if (inet_ntop(af, addr, out, sizeof(out)) != NULL)
-		snprintf(buf, size, " (the network is %s/%ld)", out, bits);
-}
-
 static int
 view_match(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct conf_view *view = ((struct view_ctx *)obj)->v;
-	const struct ynode *const *items;
-	char buf[80], hint[80];
-	size_t n;
-	int ret;
 
-	if (ys_get_list(ys, k, v, true, &items, &n) != 0)
-		return ERR_INVAL;
-	free(view->match);
-	view->match = xcalloc(n, sizeof(*view->match));
-	view->nmatch = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct ynode *it = ys_list_item(v, items, i);
-
-		ret = netprefix_parse(it->str, &view->match[i]);
-		if (ret == ERR_INVAL) {
-			suggest_network(it->str, hint, sizeof(hint));
-			return ys_fail(ys, it, "host bits set in '%s'%s",
-			    ys_shown(it, buf, sizeof(buf)), hint);
-		}
-		if (ret != 0)
-			return ys_fail(ys, it, "invalid address or prefix '%s' "
-			    "in 'match-clients' (expected 10.0.0.0/16, ::1, "
-			    "2001:db8::/32 or any)",
-			    ys_shown(it, buf, sizeof(buf)));
-		view->nmatch++;
-	}
-	return 0;
+	return get_prefixes(ys, k, v, &view->match, &view->nmatch);
 }
 
 static int
@@ -772,40 +1448,6 @@ check_arn(struct parser *p, const struct ynode *k, const struct ynode *v,
 			    ys_shown(v, buf, sizeof(buf)), k->str);
 	}
 	return 0;
-}
-
-/*
- * An AWS region name: lower-case letter groups joined by '-', ending in
- * a number ("us-east-1", "us-gov-west-1", "ap-southeast-2").
- */
-static bool
-region_ok(const char *s)
-{
-	size_t groups = 0, len = strlen(s);
-	const char *g = s;
-
-	if (len == 0 || len > CONF_MAX_REGION)
-		return false;
-	for (;;) {
-		const char *end = strchr(g, '-');
-		size_t n = end != NULL ? (size_t)(end - g) : strlen(g);
-		bool last = end == NULL;
-
-		if (n == 0)
-			return false;
-		for (size_t i = 0; i < n; i++) {
-			char ch = g[i];
-
-			if (last ? !(ch >= '0' && ch <= '9') :
-			    !(ch >= 'a' && ch <= 'z'))
-				return false;
-		}
-		groups++;
-		if (last)
-			break;
-		g = end + 1;
-	}
-	return groups >= 3;
 }
 
 /* True for localhost, 127.0.0.0/8 and ::1 (host as in the URL). */
@@ -929,16 +1571,9 @@ ep_region(struct yschema *ys, const struct ynode *k, const struct ynode *v,
     void *obj)
 {
 	struct endpoint_ctx *ec = obj;
-	const char *s;
-	char buf[80];
 
-	if (ys_get_string(ys, k, v, CONF_MAX_REGION, &s) != 0)
+	if (get_region(ys, k, v, &ec->ep->region) != 0)
 		return ERR_INVAL;
-	if (!region_ok(s))
-		return ys_fail(ys, v, "invalid region '%s' (expected a "
-		    "region name such as us-east-1)",
-		    ys_shown(v, buf, sizeof(buf)));
-	ec->ep->region = xstrdup(s);
 	ec->region = v;
 	return 0;
 }
@@ -1363,12 +1998,184 @@ top_controls(struct yschema *ys, const struct ynode *k, const struct ynode *v,
 	return 0;
 }
 
+/* --- keys: TSIG ------------------------------------------------------- */
+
+#define MAX_SECRET	1024	/* base64 characters: 768 bytes of key */
+
+/*
+ * Strict base64 (RFC 4648 section 4): whole quanta, '=' only as the last
+ * one or two characters. On success *out is new (secret: the caller
+ * wipes it before freeing).
+ */
+static int
+base64_decode(const char *in, size_t len, uint8_t **out, size_t *outlen)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint8_t *buf;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	size_t n = 0;
+	bool pad = false;
+
+	if (len == 0 || len % 4 != 0)
+		return ERR_PARSE;
+	buf = xmalloc(len / 4 * 3);
+	for (size_t i = 0; i < len; i++) {
+		const char *d = in[i] != '\0' ? strchr(alphabet, in[i]) : NULL;
+
+		if (in[i] == '=' && i + 2 >= len) {
+			pad = true;
+			continue;
+		}
+		if (d == NULL || pad) {
+			explicit_bzero(buf, len / 4 * 3);
+			free(buf);
+			return ERR_PARSE;
+		}
+		acc = (acc << 6) | (uint32_t)(d - alphabet);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	*out = buf;
+	*outlen = n;
+	return 0;
+}
+
+/* One key being read. */
+struct key_ctx {
+	struct conf_key		*key;
+	const struct ynode	*algorithm;
+	const struct ynode	*secret;
+};
+
+static int
+key_algorithm(struct yschema *ys, const struct ynode *k,
+    const struct ynode *v, void *obj)
+{
+	static const char *const names[] = {"hmac-sha256", "hmac-sha384",
+		"hmac-sha512", "hmac-sha1"};
+	struct key_ctx *kc = obj;
+	const char *s;
+
+	if (ys_get_string(ys, k, v, 32, &s) != 0)
+		return ERR_INVAL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(s, names[i]) == 0) {
+			kc->key->algorithm = xstrdup(names[i]);
+			kc->algorithm = v;
+			return 0;
+		}
+	}
+	if (strcasecmp(s, "hmac-md5") == 0)
+		return ys_fail(ys, v, "'algorithm' hmac-md5 is not supported "
+		    "(MD5 is broken); use hmac-sha256");
+	return ys_fail(ys, v, "'algorithm' must be hmac-sha256, hmac-sha384, "
+	    "hmac-sha512 or hmac-sha1");
+}
+
+/* The secret never appears in a message, not even in part. */
+static int
+key_secret(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct key_ctx *kc = obj;
+	const char *s;
+
+	if (ys_get_string(ys, k, v, MAX_SECRET, &s) != 0)
+		return ERR_INVAL;
+	if (base64_decode(s, v->len, &kc->key->secret,
+	    &kc->key->secret_len) != 0)
+		return ys_fail(ys, v, "'secret' of key '%s' is not valid "
+		    "base64", kc->key->name);
+	kc->secret = v;
+	return 0;
+}
+
+static const struct ys_key key_keys[] = {
+	{"algorithm", key_algorithm},
+	{"secret", key_secret},
+	{NULL, NULL}
+};
+
+static int
+parse_key(struct parser *p, const struct ynode *k, const struct ynode *v)
+{
+	struct conf *c = p->conf;
+	struct key_ctx kc;
+	uint8_t wire[DNAME_MAXLEN];
+	const char *why = NULL;
+	char buf[80];
+	size_t len;
+
+	if (k->len == 0)
+		return ys_fail(&p->ys, k, "a key name must not be empty");
+	len = name_wire(k->str, NULL, wire, &why);
+	if (len == 0)
+		return ys_fail(&p->ys, k, "invalid key name '%s': %s",
+		    ys_shown(k, buf, sizeof(buf)), why);
+	dname_lower(wire, wire, len);
+	if (ynode_is_null(v) || v->type != YNODE_MAPPING)
+		return ys_fail(&p->ys, ynode_is_null(v) ? k : v, "key '%s' "
+		    "must be a mapping with 'algorithm' and 'secret'",
+		    ys_shown(k, buf, sizeof(buf)));
+	for (size_t i = 0; i < c->nkeys; i++)
+		if (dname_equal(c->keys[i].wire, wire))
+			return ys_fail(&p->ys, k, "key '%s' has the same name "
+			    "as key '%s' (line %d)",
+			    ys_shown(k, buf, sizeof(buf)), c->keys[i].name,
+			    c->keys[i].line);
+	kc.key = &c->keys[c->nkeys++];		/* conf_free() sees it */
+	kc.algorithm = kc.secret = NULL;
+	kc.key->name = xstrdup(k->str);
+	for (char *ch = kc.key->name; *ch != '\0'; ch++)
+		if (*ch >= 'A' && *ch <= 'Z')
+			*ch = (char)(*ch + 32);
+	kc.key->wire = xmalloc(len);
+	memcpy(kc.key->wire, wire, len);
+	kc.key->line = k->line;
+	kc.key->column = k->column;
+	if (ys_walk(&p->ys, v, "keys", key_keys, NULL, &kc) != 0)
+		return ERR_INVAL;
+	if (kc.algorithm == NULL)
+		return ys_fail(&p->ys, v, "key '%s' has no 'algorithm'",
+		    kc.key->name);
+	if (kc.secret == NULL)
+		return ys_fail(&p->ys, v, "key '%s' has no 'secret'",
+		    kc.key->name);
+	return 0;
+}
+
+static int
+top_tsig_keys(struct yschema *ys, const struct ynode *k,
+    const struct ynode *v, void *obj)
+{
+	struct parser *p = parser_of(ys);
+	struct conf *c = p->conf;
+	bool empty;
+
+	(void)obj;
+	if (check_section(p, k, v, &empty) != 0)
+		return ERR_INVAL;
+	if (empty)
+		return 0;
+	c->keys = xcalloc(v->npairs ? v->npairs : 1, sizeof(*c->keys));
+	for (size_t i = 0; i < v->npairs; i++)
+		if (parse_key(p, v->pairs[i].key, v->pairs[i].value) != 0)
+			return ERR_INVAL;
+	return 0;
+}
+
 static const struct ys_key top_keys[] = {
 	{"server", top_server},
 	{"zones", top_zones},
 	{"views", top_views},
 	{"arc", top_arc},
 	{"controls", top_controls},
+	{"keys", top_tsig_keys},
 	{NULL, NULL}
 };
 
@@ -1450,6 +2257,55 @@ implicit_view(struct parser *p)
 	return 0;
 }
 
+/* Every target's control names a configured control. */
+static int
+resolve_controls(struct parser *p)
+{
+	const struct conf *c = p->conf;
+	char buf[80];
+
+	for (size_t i = 0; i < p->nrefs; i++) {
+		const struct ynode *name = p->refs[i].name;
+		size_t j;
+
+		for (j = 0; j < c->ncontrols; j++)
+			if (strcmp(c->controls[j].name, name->str) == 0)
+				break;
+		if (j == c->ncontrols)
+			return ys_fail(&p->ys, name, "unknown control '%s'",
+			    ys_shown(name, buf, sizeof(buf)));
+		p->refs[i].target->control = j;
+	}
+	return 0;
+}
+
+/* Every zone's tsig-key names a key under keys:, in any letter case. */
+static int
+resolve_keys(struct parser *p)
+{
+	struct conf *c = p->conf;
+	uint8_t wire[DNAME_MAXLEN];
+	const char *why = NULL;
+	char buf[80];
+
+	for (size_t i = 0; i < c->nzones; i++) {
+		const struct ynode *name = p->zsrc[i].key;
+		size_t len;
+
+		if (name == NULL)
+			continue;
+		len = name_wire(name->str, NULL, wire, &why);
+		for (size_t j = 0; len != 0 && j < c->nkeys; j++)
+			if (dname_equal(c->keys[j].wire, wire))
+				c->zones[i].key = (int)j;
+		if (c->zones[i].key < 0)
+			return ys_fail(&p->ys, name, "unknown TSIG key '%s' "
+			    "(not under 'keys')",
+			    ys_shown(name, buf, sizeof(buf)));
+	}
+	return 0;
+}
+
 static unsigned
 cpu_count(void)
 {
@@ -1471,6 +2327,8 @@ validate(struct parser *p)
 	if (p->controls_key != NULL && !c->arc.enabled)
 		return ys_fail(&p->ys, p->controls_key,
 		    "controls need an arc: section");
+	if (resolve_controls(p) != 0 || resolve_keys(p) != 0)
+		return ERR_INVAL;
 	if (c->nviews == 0)
 		return implicit_view(p);
 	for (size_t i = 0; i < c->nviews; i++)
@@ -1522,6 +2380,11 @@ conf_new(const char *path)
 	s->log_level = LOG_LEVEL_INFO;
 	s->log_format = LOG_FORMAT_TEXT;
 	s->log_target = LOG_TARGET_STDERR;
+	s->chaos_clients = xcalloc(2, sizeof(*s->chaos_clients));
+	if (netprefix_parse("127.0.0.0/8", &s->chaos_clients[0]) != 0 ||
+	    netprefix_parse("::1/128", &s->chaos_clients[1]) != 0)
+		abort();	/* constant input */
+	s->nchaos_clients = 2;
 	c->arc.poll_interval_ms = CONF_DEFAULT_ARC_POLL_MS;
 	c->arc.timeout_ms = CONF_DEFAULT_ARC_TIMEOUT_MS;
 	c->arc.connect_timeout_ms = CONF_DEFAULT_ARC_TIMEOUT_MS;
@@ -1567,6 +2430,7 @@ from_tree(const struct ytree *t, void *out, char **errmsg)
 	}
 	free(p.zsrc);
 	free(p.vsrc);
+	free(p.refs);
 	if (ret != 0) {
 		conf_free(p.conf);
 		*errmsg = p.ys.err;
@@ -1589,6 +2453,21 @@ conf_load_string(const char *name, const char *text, size_t len,
 	return ys_load_string(name, text, len, from_tree, out, errmsg);
 }
 
+static void
+record_free(struct conf_record *r)
+{
+	for (size_t i = 0; i < r->ntargets; i++) {
+		free(r->targets[i].region);
+		for (size_t j = 0; j < r->targets[i].nvalues; j++)
+			free(r->targets[i].values[j].data);
+		free(r->targets[i].values);
+	}
+	free(r->targets);
+	free(r->name);
+	free(r->owner);
+	free(r->fence);
+}
+
 void
 conf_free(struct conf *conf)
 {
@@ -1600,10 +2479,16 @@ conf_free(struct conf *conf)
 	free(conf->server.state_dir);
 	free(conf->server.user);
 	free(conf->server.pid_file);
+	free(conf->server.chaos_clients);
 	for (size_t i = 0; i < conf->nzones; i++) {
 		free(conf->zones[i].id);
 		free(conf->zones[i].origin);
 		free(conf->zones[i].file);
+		for (size_t j = 0; j < conf->zones[i].nrecords; j++)
+			record_free(&conf->zones[i].records[j]);
+		free(conf->zones[i].records);
+		free(conf->zones[i].notify);
+		free(conf->zones[i].allow_transfer);
 	}
 	free(conf->zones);
 	for (size_t i = 0; i < conf->nviews; i++) {
@@ -1627,6 +2512,16 @@ conf_free(struct conf *conf)
 		free(conf->controls[i].arc_name);
 	}
 	free(conf->controls);
+	for (size_t i = 0; i < conf->nkeys; i++) {
+		free(conf->keys[i].name);
+		free(conf->keys[i].wire);
+		free(conf->keys[i].algorithm);
+		if (conf->keys[i].secret != NULL)
+			explicit_bzero(conf->keys[i].secret,
+			    conf->keys[i].secret_len);
+		free(conf->keys[i].secret);
+	}
+	free(conf->keys);
 	free(conf->path);
 	free(conf->dir);
 	free(conf);

@@ -253,6 +253,9 @@ struct conf {
 	struct conf_arc		arc;
 	struct conf_control	*controls;
 	size_t			ncontrols;
+	struct conf_key		*keys;	/* TSIG keys, in file order; names
+					   distinct */
+	size_t			nkeys;
 };
 
 /*

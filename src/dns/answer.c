@@ -1,6 +1,7 @@
 #include "dns/answer.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "dns/table.h"
 #include "dns/wire.h"
@@ -8,6 +9,7 @@
 #define CLASS_IN	1
 #define CLASS_CH	3
 #define CLASS_ANY	255
+#define TYPE_TXT	16
 #define TYPE_OPT	41
 #define TYPE_TKEY	249
 #define TYPE_TSIG	250
@@ -15,6 +17,7 @@
 #define TYPE_AXFR	252
 #define TYPE_MAILB	253
 #define TYPE_MAILA	254
+#define TYPE_ANY	255
 
 /* Header of a response to q: QR, the opcode, RD and CD echoed. */
 static void
@@ -94,6 +97,15 @@ answer_empty(const uint8_t *pkt, const struct wire_query *q, uint16_t rcode,
 	return off;
 }
 
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static size_t
 finish(struct answer_info *info, const struct wire_query *q, uint16_t rcode,
     size_t len)
@@ -114,9 +126,9 @@ answer_query(const struct table *t, const uint8_t *pkt, size_t len,
 	struct wire_query q;
 	enum wire_verdict verdict = wire_parse_query(pkt, len, &q);
 	const struct tmpl *tp;
-	uint16_t payload = table_edns_size(t), counts[3], rcode;
+	uint16_t payload = table_edns_size(t), counts[3], rcode, flags;
 	size_t limit, off, n;
-	bool tc = false;
+	bool tc = false, state = false;
 	int view = -1;
 
 	if (info != NULL)
@@ -156,13 +168,17 @@ answer_query(const struct table *t, const uint8_t *pkt, size_t len,
 		view = table_view(t, client);
 		tp = view < 0 ? NULL : table_lookup(t, view, q.lname,
 		    q.qname_len, q.qtype);
+	} else if (q.qclass == CLASS_CH &&
+	    table_is_state_name(q.lname, q.qname_len)) {
+		state = table_state_allowed(t, client);
+		tp = NULL;
 	} else if (q.qclass == CLASS_CH)
 		tp = table_chaos(t, q.lname, q.qname_len, q.qtype);
 	else
 		tp = NULL;
 	if (info != NULL)
 		info->view = view;
-	if (tp == NULL) {
+	if (tp == NULL && !state) {
 		rcode = WIRE_REFUSED;
 		goto empty;
 	}
@@ -181,18 +197,31 @@ answer_query(const struct table *t, const uint8_t *pkt, size_t len,
 		return finish(info, &q, WIRE_FORMERR, 0);
 	/* The question exactly as received: the client's letter case. */
 	memcpy(out + WIRE_HDRLEN, pkt + WIRE_HDRLEN, off - WIRE_HDRLEN);
-	n = copy_tmpl(out, off, tp, limit - off - (q.edns ? WIRE_OPT_LEN : 0),
-	    q.qname_len, counts, &tc);
+	if (state) {
+		/* Formatted now: ages and freshness move with the clock. */
+		counts[0] = counts[1] = counts[2] = 0;
+		flags = WIRE_AA;
+		if (q.qtype == TYPE_TXT || q.qtype == TYPE_ANY) {
+			n = table_state_rrs(t, wall_ms(), out + off, limit - off -
+			    (q.edns ? WIRE_OPT_LEN : 0), &counts[0]);
+			tc = n == 0;
+		} else
+			n = 0;
+	} else {
+		n = copy_tmpl(out, off, tp, limit - off - (q.edns ?
+		    WIRE_OPT_LEN : 0), q.qname_len, counts, &tc);
+		flags = tp->flags;
+	}
 	off += n;
 	if (q.edns) {
 		wire_write_opt(out + off, payload, 0, q.edns_do);
 		off += WIRE_OPT_LEN;
 	}
-	write_header(out, &q, (uint16_t)(tp->flags | (tc ? WIRE_TC : 0)), 1,
+	write_header(out, &q, (uint16_t)(flags | (tc ? WIRE_TC : 0)), 1,
 	    counts[0], counts[1], (uint16_t)(counts[2] + (q.edns ? 1 : 0)));
 	if (info != NULL)
 		info->truncated = tc;
-	return finish(info, &q, tp->flags & WIRE_RCODE_MASK, off);
+	return finish(info, &q, flags & WIRE_RCODE_MASK, off);
 
 empty:
 	if (info != NULL)

@@ -1,9 +1,13 @@
 #include "dns/table.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/conf.h"
+#include "mirror/mirror.h"
+#include "util/netaddr.h"
 #include "util/dname.h"
 #include "util/err.h"
 #include "util/namemap.h"
@@ -66,8 +70,25 @@ struct tchaos {
 	const struct tmpl	*nodata;
 };
 
+/* One control as CHAOS state.arcdns shows it (copied at build time). */
+struct tstate {
+	char			*name;
+	char			*endpoint;	/* NULL: unknown */
+	enum mirror_state	 state;
+	bool			 missing;
+	uint64_t		 changed_ms;
+};
+
 struct table {
 	struct viewset		*viewset;
+	struct netprefix	*chaos_clients;
+	size_t			 nchaos_clients;
+	bool			 arc;		/* table_set_state() with a mirror */
+	struct tstate		*ctls;
+	size_t			 nctls;
+	char			 hash[13];
+	const _Atomic uint64_t	*last_success_ms;
+	uint64_t		 stale_after_ms;
 	struct tview		*views;
 	size_t			 nviews;
 	struct tchaos		 chaos[4];
@@ -842,6 +863,11 @@ table_build(const struct conf *conf, struct zone *const *zones,
 
 	t->viewset = viewset_new(conf);
 	t->edns_size = conf->server.edns_size;
+	t->nchaos_clients = conf->server.nchaos_clients;
+	t->chaos_clients = own(t, xcalloc(t->nchaos_clients + 1,
+	    sizeof(*t->chaos_clients)));
+	memcpy(t->chaos_clients, conf->server.chaos_clients,
+	    t->nchaos_clients * sizeof(*t->chaos_clients));
 	t->nviews = conf->nviews;
 	t->views = xcalloc(conf->nviews, sizeof(*t->views));
 	for (size_t v = 0; v < conf->nviews && ret == 0; v++) {
@@ -948,4 +974,153 @@ size_t
 table_view_names(const struct table *t, int view)
 {
 	return namemap_count(t->views[view].names);
+}
+
+/* --- CHAOS state.arcdns. ------------------------------------------------------ */
+
+static const uint8_t state_name[] = "\5state\6arcdns";	/* + root */
+
+void
+table_set_state(struct table *t, const struct mirror *m,
+    const _Atomic uint64_t *last_success_ms, uint64_t stale_after_ms)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	t->arc = m != NULL;
+	t->last_success_ms = last_success_ms;
+	t->stale_after_ms = stale_after_ms;
+	t->nctls = m != NULL ? mirror_count(m) : 0;
+	t->ctls = own(t, xcalloc(t->nctls + 1, sizeof(*t->ctls)));
+	for (size_t i = 0; i < t->nctls; i++) {
+		const struct mirror_control *c = mirror_control(m, i);
+		struct tstate *ts = &t->ctls[i];
+		const char *st = c->state == MIRROR_ON ? "On" :
+		    c->state == MIRROR_OFF ? "Off" : "unknown";
+
+		ts->name = own(t, xstrdup(c->name));
+		ts->endpoint = c->endpoint != NULL ?
+		    own(t, xstrdup(c->endpoint)) : NULL;
+		ts->state = c->state;
+		ts->missing = c->missing;
+		ts->changed_ms = c->changed_ms;
+		/* FNV-1a over "name\0state\0": names and states only. */
+		for (const char *p = c->name; ; p++) {
+			h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+			if (*p == '\0')
+				break;
+		}
+		for (const char *p = st; ; p++) {
+			h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+			if (*p == '\0')
+				break;
+		}
+	}
+	snprintf(t->hash, sizeof(t->hash), "%012" PRIx64,
+	    (uint64_t)((h ^ (h >> 48)) & 0xffffffffffffull));
+}
+
+bool
+table_is_state_name(const uint8_t *lname, size_t len)
+{
+	return len == sizeof(state_name) &&
+	    memcmp(lname, state_name, len) == 0;
+}
+
+bool
+table_state_allowed(const struct table *t, const struct sockaddr *client)
+{
+	for (size_t i = 0; i < t->nchaos_clients; i++)
+		if (netprefix_match(&t->chaos_clients[i], client))
+			return true;
+	return false;
+}
+
+/* One TXT record with text (cut at 255 bytes); false if it does not fit. */
+static bool
+state_rr(uint8_t *out, size_t cap, size_t *off, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (len > 255)
+		len = 255;
+	if (*off + 2 + 10 + 1 + len > cap)
+		return false;
+	uint8_t *p = out + *off;
+	p[0] = 0xc0;			/* the question name */
+	p[1] = 12;
+	p[2] = 0;
+	p[3] = T_TXT;
+	p[4] = 0;
+	p[5] = C_CH;
+	memset(p + 6, 0, 4);		/* TTL 0 */
+	p[10] = (uint8_t)((len + 1) >> 8);
+	p[11] = (uint8_t)(len + 1);
+	p[12] = (uint8_t)len;
+	memcpy(p + 13, text, len);
+	*off += 13 + len;
+	return true;
+}
+
+/* Milliseconds as "12s" (whole seconds) or "0.4s" (under a minute). */
+static void
+fmt_age(char *buf, size_t size, uint64_t now_ms, uint64_t then_ms)
+{
+	uint64_t d = now_ms > then_ms ? now_ms - then_ms : 0;
+
+	if (d < 60000)
+		snprintf(buf, size, "%" PRIu64 ".%" PRIu64 "s", d / 1000,
+		    d % 1000 / 100);
+	else
+		snprintf(buf, size, "%" PRIu64 "s", d / 1000);
+}
+
+size_t
+table_state_rrs(const struct table *t, uint64_t now_ms, uint8_t *out,
+    size_t cap, uint16_t *count)
+{
+	char text[400], age[32];
+	size_t off = 0;
+	uint16_t n = 0;
+
+	for (size_t i = 0; i < t->nctls; i++) {
+		const struct tstate *c = &t->ctls[i];
+
+		if (c->state == MIRROR_UNKNOWN)
+			snprintf(text, sizeof(text), "%s unknown", c->name);
+		else {
+			fmt_age(age, sizeof(age), now_ms, c->changed_ms);
+			snprintf(text, sizeof(text), "%s %s age=%s endpoint=%s%s",
+			    c->name, c->state == MIRROR_ON ? "On" : "Off", age,
+			    c->endpoint != NULL ? c->endpoint : "state-file",
+			    c->missing ? " missing" : "");
+		}
+		if (!state_rr(out, cap, &off, text))
+			return *count = 0;
+		n++;
+	}
+	if (!t->arc)
+		snprintf(text, sizeof(text), "mirror off");
+	else {
+		uint64_t last = t->last_success_ms != NULL ?
+		    *t->last_success_ms : 0;
+
+		if (last == 0)
+			snprintf(text, sizeof(text), "mirror no-poll-yet");
+		else {
+			bool stale = now_ms > last &&
+			    now_ms - last > t->stale_after_ms;
+
+			fmt_age(age, sizeof(age), now_ms, last);
+			snprintf(text, sizeof(text), "mirror %s last-success=%s",
+			    stale ? "stale" : "fresh", age);
+		}
+	}
+	if (!state_rr(out, cap, &off, text))
+		return *count = 0;
+	snprintf(text, sizeof(text), "hash=%s controls=%zu", t->hash,
+	    t->nctls);
+	if (!state_rr(out, cap, &off, text))
+		return *count = 0;
+	*count = (uint16_t)(n + 2);
+	return off;
 }

@@ -16,12 +16,14 @@
 #ifndef DNS_TABLE_H
 #define DNS_TABLE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 struct conf;
+struct mirror;
 struct zone;
 struct table;
 
@@ -82,6 +84,35 @@ const struct tmpl	*table_lookup(const struct table *t, int view,
  */
 const struct tmpl	*table_chaos(const struct table *t,
 			    const uint8_t *lname, size_t len, uint16_t qtype);
+
+/*
+ * CHAOS TXT state.arcdns.: one string per control ("NAME On age=12s
+ * endpoint=us-east-1", "NAME unknown"), one with the mirror's freshness
+ * ("mirror fresh last-success=0.4s", "mirror stale ...", "mirror
+ * no-poll-yet", "mirror off") and one "hash=<12 hex> controls=N" over the
+ * local names and states only, so that instances mirroring the same
+ * cluster with the same controls show the same hash.
+ *
+ * table_set_state() copies what it needs from m (NULL: no ARC mirror)
+ * into t once, after table_build() and before t is published; freshness
+ * is read live from *last_success_ms (wall-clock ms; owned by the caller
+ * and outliving t) against stale_after_ms.
+ */
+void	table_set_state(struct table *t, const struct mirror *m,
+	    const _Atomic uint64_t *last_success_ms, uint64_t stale_after_ms);
+/* Is lname (lower case, len bytes) "state.arcdns."? */
+bool	table_is_state_name(const uint8_t *lname, size_t len);
+/* May client read it (server.chaos-clients)? */
+bool	table_state_allowed(const struct table *t,
+	    const struct sockaddr *client);
+/*
+ * Write its TXT records (owner: a pointer to the question name, class CH,
+ * TTL 0) at out, at most cap bytes, for the wall-clock time now_ms.
+ * Returns the bytes written and the count in *count, or 0 when they do
+ * not fit. No allocation (query path).
+ */
+size_t	table_state_rrs(const struct table *t, uint64_t now_ms, uint8_t *out,
+	    size_t cap, uint16_t *count);
 
 /* Our largest UDP payload (server.edns-buffer-size). */
 uint16_t	table_edns_size(const struct table *t);

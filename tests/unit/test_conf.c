@@ -724,6 +724,339 @@ Test(conf_good, ca_file_relative_to_the_config)
 	free(want);
 }
 
+/* --- records, notify, allow-transfer, keys, chaos-clients ------------- */
+
+/*
+ * Lines 1-10 of a file whose zone block a has records: arc:, controls
+ * east (index 0) and west (1), then the zone; records start at line 11.
+ */
+#define REC	"arc:\n  endpoints: [{ region: us-east-1, url: " \
+	"\"https://a.example/v1\" }]\n" \
+	"controls:\n  east: { name: e }\n  west: { name: w }\n" \
+	"zones:\n  - id: a\n    origin: a.test.\n    file: a.zone\n" \
+	"    records:\n"
+
+static void
+expect_bytes(const struct conf_rdata *rd, const void *want, size_t len)
+{
+	cr_assert_eq(rd->len, len, "length %u, want %zu", rd->len, len);
+	cr_expect_eq(memcmp(rd->data, want, len), 0);
+}
+
+Test(conf_good, records_every_policy)
+{
+	struct conf *c = load_ok(REC
+	    "      - name: api\n"
+	    "        type: A\n"
+	    "        policy: failover\n"
+	    "        when-none-on: servfail\n"
+	    "        targets:\n"
+	    "          - { control: east, region: us-east-1, values: "
+	    "[10.0.1.10, 10.0.1.11] }\n"
+	    "          - { control: west, region: us-west-2, values: "
+	    "10.1.1.10 }\n"
+	    "      - { name: api, type: aaaa, policy: multivalue, "
+	    "when-none-on: nodata, targets: [{ control: west, values: "
+	    "[\"2001:db8::1\"] }] }\n"
+	    "      - name: Writer.DB\n"
+	    "        type: CNAME\n"
+	    "        policy: failover\n"
+	    "        targets:\n"
+	    "          - { control: east, values: [East-Writer.example.com.] }\n"
+	    "          - { control: west, values: [West] }\n"
+	    "      - { name: role, policy: role, targets: [{ control: east, "
+	    "region: us-east-1 }, { control: west, region: us-west-2 }] }\n"
+	    "      - { name: \"@\", type: A, policy: failover, targets: "
+	    "[{ control: east, values: 192.0.2.1 }] }\n"
+	    "      - { name: x.A.Test., type: A, policy: failover, targets: "
+	    "[{ control: east, values: 192.0.2.2 }] }\n");
+	const struct conf_zone *z = &c->zones[0];
+	const struct conf_record *r;
+	static const uint8_t a1[] = {10, 0, 1, 10}, a2[] = {10, 0, 1, 11},
+	    a3[] = {10, 1, 1, 10}, aaaa[] = {0x20, 0x01, 0x0d, 0xb8, 0, 0,
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+
+	cr_assert_eq(z->nrecords, 6);
+	cr_expect_eq(z->key, -1);
+	cr_expect_eq(z->nnotify, 0);
+	cr_expect_eq(z->nallow_transfer, 0);
+
+	r = &z->records[0];
+	cr_expect_str_eq(r->name, "api");
+	cr_expect_eq(memcmp(r->owner, "\3api\1a\4test", 12), 0);
+	cr_expect_eq(r->type, 1);
+	cr_expect_eq(r->policy, CONF_POLICY_FAILOVER);
+	cr_expect_eq(r->none_on, CONF_NONE_ON_SERVFAIL);
+	cr_expect_null(r->fence);
+	cr_expect_eq(r->line, 11);
+	cr_expect_eq(r->column, 9);
+	cr_assert_eq(r->ntargets, 2);
+	cr_expect_eq(r->targets[0].control, 0);
+	cr_expect_str_eq(r->targets[0].region, "us-east-1");
+	cr_expect_eq(r->targets[0].line, 16);
+	cr_expect_eq(r->targets[0].column, 13);
+	cr_assert_eq(r->targets[0].nvalues, 2);
+	expect_bytes(&r->targets[0].values[0], a1, 4);
+	expect_bytes(&r->targets[0].values[1], a2, 4);
+	cr_expect_eq(r->targets[1].control, 1);
+	cr_expect_str_eq(r->targets[1].region, "us-west-2");
+	cr_assert_eq(r->targets[1].nvalues, 1);
+	expect_bytes(&r->targets[1].values[0], a3, 4);
+
+	r = &z->records[1];
+	cr_expect_eq(r->type, 28);
+	cr_expect_eq(r->policy, CONF_POLICY_MULTIVALUE);
+	cr_expect_eq(r->none_on, CONF_NONE_ON_NODATA);
+	cr_assert_eq(r->ntargets, 1);
+	cr_expect_null(r->targets[0].region);
+	expect_bytes(&r->targets[0].values[0], aaaa, 16);
+
+	r = &z->records[2];
+	cr_expect_str_eq(r->name, "Writer.DB");
+	cr_expect_eq(memcmp(r->owner, "\6writer\2db\1a\4test", 18), 0);
+	cr_expect_eq(r->type, 5);
+	cr_expect_eq(r->none_on, CONF_NONE_ON_FIRST);
+	cr_assert_eq(r->ntargets, 2);
+	/* A CNAME's value keeps its case; relative is completed. */
+	expect_bytes(&r->targets[0].values[0],
+	    "\013East-Writer\7example\3com", 25);
+	expect_bytes(&r->targets[1].values[0], "\4West\1a\4test", 13);
+
+	r = &z->records[3];
+	cr_expect_eq(r->type, 16);
+	cr_expect_eq(r->policy, CONF_POLICY_ROLE);
+	cr_assert_eq(r->ntargets, 2);
+	cr_expect_str_eq(r->targets[1].region, "us-west-2");
+	cr_expect_eq(r->targets[0].nvalues, 0);
+	cr_expect_null(r->targets[0].values);
+
+	cr_expect_eq(memcmp(z->records[4].owner, "\1a\4test", 8), 0);
+	cr_expect_eq(memcmp(z->records[5].owner, "\1x\1a\4test", 10), 0);
+	conf_free(c);
+}
+
+Test(conf_good, records_before_controls_and_origin)
+{
+	/* Controls come last, the origin after the records. */
+	struct conf *c = load_ok(
+	    "zones:\n"
+	    "  - id: a\n"
+	    "    records:\n"
+	    "      - { name: www, type: CNAME, policy: failover, targets: "
+	    "[{ control: b, values: [\"@\"] }] }\n"
+	    "    origin: A.Test\n"
+	    "    file: a.zone\n"
+	    "arc: { endpoints: [{ region: us-east-1, url: "
+	    "\"https://a.example\" }] }\n"
+	    "controls:\n  a: { name: a }\n  b: { name: b }\n");
+	const struct conf_record *r = &c->zones[0].records[0];
+
+	cr_expect_eq(memcmp(r->owner, "\3www\1a\4test", 12), 0);
+	cr_expect_eq(r->targets[0].control, 1);
+	expect_bytes(&r->targets[0].values[0], "\1a\4test", 8);
+	conf_free(c);
+}
+
+Test(conf_good, records_empty_list)
+{
+	struct conf *c = load_ok("zones:\n  - { id: a, origin: a., file: a, "
+	    "records: [] }\n");
+
+	cr_expect_eq(c->zones[0].nrecords, 0);
+	conf_free(c);
+}
+
+Test(conf_good, records_limits)
+{
+	char *targets = xstrdup(""), *values = xstrdup(""), *y, *t;
+	struct conf *c;
+
+	for (int i = 0; i < 16; i++) {
+		t = xstrfmt("%s%s{ control: east, values: [10.0.0.%d] }",
+		    targets, i ? ", " : "", i);
+		free(targets);
+		targets = t;
+	}
+	for (int i = 0; i < 64; i++) {
+		t = xstrfmt("%s%s10.0.1.%d", values, i ? ", " : "", i);
+		free(values);
+		values = t;
+	}
+	y = xstrfmt(REC "      - { name: a, type: A, policy: multivalue, "
+	    "targets: [%s] }\n      - { name: b, type: A, policy: failover, "
+	    "targets: [{ control: west, values: [%s] }] }\n", targets,
+	    values);
+	c = load_ok(y);
+	cr_expect_eq(c->zones[0].records[0].ntargets, 16);
+	cr_expect_eq(c->zones[0].records[1].targets[0].nvalues, 64);
+	conf_free(c);
+	free(y);
+	free(targets);
+	free(values);
+}
+
+/* Names that may share a name: A and AAAA, role names and other types. */
+Test(conf_good, records_that_may_share_a_name)
+{
+	struct conf *c = load_ok(REC
+	    "      - { name: api, type: A, policy: failover, targets: "
+	    "[{ control: east, values: 10.0.0.1 }] }\n"
+	    "      - { name: api, type: AAAA, policy: failover, targets: "
+	    "[{ control: east, values: \"::1\" }] }\n"
+	    "      - { name: role, policy: role, targets: "
+	    "[{ control: east, region: us-east-1 }] }\n"
+	    "      - { name: us-east-1.role, type: A, policy: failover, "
+	    "targets: [{ control: east, values: 10.0.0.1 }] }\n"
+	    "      - { name: role, type: CNAME, policy: failover, targets: "
+	    "[{ control: east, values: x.example. }] }\n");
+
+	cr_expect_eq(c->zones[0].nrecords, 5);
+	conf_free(c);
+}
+
+Test(conf_good, notify_allow_transfer_tsig_key)
+{
+	struct conf *c = load_ok(
+	    "keys:\n"
+	    "  XFR-Key: { algorithm: HMAC-SHA256, secret: \"c2VjcmV0\" }\n"
+	    "  other.key.: { algorithm: hmac-sha1, secret: \"YQ==\" }\n"
+	    "  k3: { secret: \"YWI=\", algorithm: hmac-sha512 }\n"
+	    "  k4: { algorithm: hmac-sha384, secret: AAAA }\n"
+	    "zones:\n"
+	    "  - id: a\n"
+	    "    origin: a.test.\n"
+	    "    file: a.zone\n"
+	    "    notify: [\"127.0.0.1:5301\", \"::1\", 10.0.0.1]\n"
+	    "    allow-transfer: [\"127.0.0.0/8\", \"::1\", any]\n"
+	    "    tsig-key: xfr-key.\n"
+	    "  - { id: b, origin: b.test., file: b.zone, notify: "
+	    "\"127.0.0.2\", allow-transfer: 10.0.0.0/8, tsig-key: "
+	    "OTHER.key }\n"
+	    "  - { id: c, origin: c.test., file: c.zone }\n");
+	const struct conf_zone *z = &c->zones[0];
+	char *a[3];
+
+	cr_assert_eq(c->nkeys, 4);
+	cr_expect_str_eq(c->keys[0].name, "xfr-key");
+	cr_expect_eq(memcmp(c->keys[0].wire, "\7xfr-key", 9), 0);
+	cr_expect_str_eq(c->keys[0].algorithm, "hmac-sha256");
+	cr_assert_eq(c->keys[0].secret_len, 6);
+	cr_expect_eq(memcmp(c->keys[0].secret, "secret", 6), 0);
+	cr_expect_eq(c->keys[0].line, 2);
+	cr_expect_eq(c->keys[0].column, 3);
+	cr_expect_str_eq(c->keys[1].name, "other.key.");
+	cr_expect_eq(memcmp(c->keys[1].wire, "\5other\3key", 11), 0);
+	cr_expect_str_eq(c->keys[1].algorithm, "hmac-sha1");
+	cr_assert_eq(c->keys[1].secret_len, 1);
+	cr_expect_eq(c->keys[1].secret[0], 'a');
+	cr_expect_str_eq(c->keys[2].algorithm, "hmac-sha512");
+	cr_expect_eq(c->keys[2].secret_len, 2);
+	cr_expect_str_eq(c->keys[3].algorithm, "hmac-sha384");
+	cr_expect_eq(c->keys[3].secret_len, 3);
+
+	cr_assert_eq(z->nnotify, 3);
+	for (int i = 0; i < 3; i++)
+		a[i] = fmt_addr(&z->notify[i]);
+	cr_expect_str_eq(a[0], "127.0.0.1:5301");
+	cr_expect_str_eq(a[1], "[::1]:53");
+	cr_expect_str_eq(a[2], "10.0.0.1:53");
+	for (int i = 0; i < 3; i++)
+		free(a[i]);
+	cr_assert_eq(z->nallow_transfer, 3);
+	cr_expect_eq(z->allow_transfer[0].family, AF_INET);
+	cr_expect_eq(z->allow_transfer[0].bits, 8);
+	cr_expect_eq(z->allow_transfer[1].family, AF_INET6);
+	cr_expect_eq(z->allow_transfer[1].bits, 128);
+	cr_expect_eq(z->allow_transfer[2].family, AF_UNSPEC);
+	cr_expect_eq(z->key, 0);
+
+	z = &c->zones[1];
+	cr_expect_eq(z->nnotify, 1);
+	cr_expect_eq(z->nallow_transfer, 1);
+	cr_expect_eq(z->key, 1);
+	z = &c->zones[2];
+	cr_expect_eq(z->key, -1);
+	cr_expect_eq(z->nnotify, 0);
+	cr_expect_null(z->notify);
+	cr_expect_eq(z->nallow_transfer, 0);
+	cr_expect_null(z->allow_transfer);
+	conf_free(c);
+}
+
+Test(conf_good, chaos_clients_default_and_set)
+{
+	struct conf *c = load_ok(ZONE_A);
+	const struct conf_server *s = &c->server;
+	static const uint8_t lo4[16] = {127}, lo6[16] = {[15] = 1};
+
+	cr_assert_eq(s->nchaos_clients, 2);
+	cr_expect_eq(s->chaos_clients[0].family, AF_INET);
+	cr_expect_eq(s->chaos_clients[0].bits, 8);
+	cr_expect_eq(memcmp(s->chaos_clients[0].addr, lo4, 4), 0);
+	cr_expect_eq(s->chaos_clients[1].family, AF_INET6);
+	cr_expect_eq(s->chaos_clients[1].bits, 128);
+	cr_expect_eq(memcmp(s->chaos_clients[1].addr, lo6, 16), 0);
+	conf_free(c);
+
+	c = load_ok("server: { chaos-clients: [\"10.0.0.0/8\", "
+	    "\"2001:db8::/32\", 192.0.2.1] }\n" ZONE_A);
+	s = &c->server;
+	cr_assert_eq(s->nchaos_clients, 3);
+	cr_expect_eq(s->chaos_clients[0].bits, 8);
+	cr_expect_eq(s->chaos_clients[1].bits, 32);
+	cr_expect_eq(s->chaos_clients[2].bits, 32);
+	conf_free(c);
+
+	c = load_ok("server: { chaos-clients: any }\n" ZONE_A);
+	cr_assert_eq(c->server.nchaos_clients, 1);
+	cr_expect_eq(c->server.chaos_clients[0].family, AF_UNSPEC);
+	conf_free(c);
+}
+
+/* No message about a key's secret quotes any part of it. */
+Test(conf_bad, secret_never_in_messages)
+{
+	static const char *const secrets[] = {"sekrit!!", "c2VjcmV0=", "abc",
+	    "c2Vj cmV0", "=c2VjcmV0", "c2VjcmV0\\tx", "c2VjcmV0====",
+	    "ab=c"};
+
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		char *y = xstrfmt("keys:\n  k: { algorithm: hmac-sha256, "
+		    "secret: \"%s\" }\n" ZONE_A, secrets[i]);
+		char *err = load_bad(y, ERR_INVAL);
+		const char *cut = secrets[i];
+
+		cr_expect_null(strstr(err, cut), "%s", err);
+		cr_expect_null(strstr(err, "c2Vj"), "%s", err);
+		free(err);
+		free(y);
+	}
+}
+
+Test(conf_bad, role_name_too_long)
+{
+	char *l63 = xmalloc(64), *l50 = xmalloc(51), *y, *err;
+
+	memset(l63, 'x', 63);
+	l63[63] = '\0';
+	memset(l50, 'y', 50);
+	l50[50] = '\0';
+	/* 3 * 64 + 51 + 8 = 251 bytes; "us-east-1." makes it 261. */
+	y = xstrfmt(REC "      - { name: %s.%s.%s.%s, policy: role, "
+	    "targets: [{ control: east, region: us-east-1 }] }\n", l63, l63,
+	    l63, l50);
+	err = load_bad(y, ERR_INVAL);
+	cr_expect(strncmp(err, "t.yaml:11:", 10) == 0, "%s", err);
+	cr_expect_not_null(strstr(err, ": the role name 'us-east-1.xxx"),
+	    "%s", err);
+	cr_expect_not_null(strstr(err, "' is longer than 255 bytes"), "%s",
+	    err);
+	free(err);
+	free(y);
+	free(l63);
+	free(l50);
+}
+
 /* --- bad configs: exact messages ---------------------------------------- */
 
 struct bad_case {
@@ -1099,9 +1432,16 @@ static const struct bad_case bad_cases[] = {
 	{"server:\n  control: /run/x.sock\n" ZONE_A, "t.yaml:2:3: "
 	    "'control' is not supported by this version of arcdns "
 	    "yet", 0},
-	{"server:\n  chaos-clients: [any]\n" ZONE_A, "t.yaml:2:3: "
-	    "'chaos-clients' is not supported by this version of "
-	    "arcdns yet", 0},
+	{"server:\n  chaos-clients: [nope]\n" ZONE_A, "t.yaml:2:19: "
+	    "invalid address or prefix 'nope' in 'chaos-clients' "
+	    "(expected 10.0.0.0/16, ::1, 2001:db8::/32 or any)", 0},
+	{"server:\n  chaos-clients: [\"127.0.0.1/8\"]\n" ZONE_A,
+	    "t.yaml:2:19: host bits set in '127.0.0.1/8' (the network "
+	    "is 127.0.0.0/8)", 0},
+	{"server:\n  chaos-clients: []\n" ZONE_A, "t.yaml:2:18: "
+	    "'chaos-clients' must not be empty", 0},
+	{"server:\n  chaos-clients:\n" ZONE_A, "t.yaml:2:3: "
+	    "'chaos-clients' has no value", 0},
 	{"server:\n  workers: many\n" ZONE_A, "t.yaml:2:12: 'workers' "
 	    "must be an integer", 0},
 	{"server:\n  workers: 4.0\n" ZONE_A, "t.yaml:2:12: 'workers' "
@@ -1206,15 +1546,253 @@ static const struct bad_case bad_cases[] = {
 	    "has no 'file'", 0},
 	{"zones:\n  - {id: a, origin: a., file: a, foo: 1}\n",
 	    "t.yaml:2:34: unknown key 'foo' in 'zones'", 0},
-	{"zones:\n  - {id: a, origin: a., file: a, records: []}\n",
-	    "t.yaml:2:34: 'records' is not supported by this version "
-	    "of arcdns yet", 0},
+	/* records: (REC puts the first record at line 11, column 9) */
+	{REC "      - { name: api, type: A, policy: failover, targets: "
+	    "[{ control: north, values: [10.0.0.1] }] }\n",
+	    "t.yaml:11:70: unknown control 'north'", 0},
+	{ZONE_A ARC_E "  poll-interval: 1s\n" "zones2: 1\n",
+	    "t.yaml:5:1: unknown top-level key 'zones2'", 0},
+	{"arc: { endpoints: [{ region: us-east-1, url: \"https://a.ex\" "
+	    "}] }\nzones:\n  - { id: a, origin: a., file: a, records: "
+	    "[{ name: x, type: A, policy: failover, targets: [{ control: "
+	    "east, values: 10.0.0.1 }] }] }\n",
+	    "t.yaml:3:104: unknown control 'east'", 0},
+	{"controls: { east: { name: e } }\nzones:\n  - { id: a, origin: "
+	    "a., file: a, records: [{ name: x, type: A, policy: failover, "
+	    "targets: [{ control: east, values: 10.0.0.1 }] }] }\n",
+	    "t.yaml:1:1: controls need an arc: section", 0},
+	{REC "      - { name: api.other.test., type: A, policy: failover, "
+	    "targets: [{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:17: record name 'api.other.test.' is outside the "
+	    "zone's origin 'a.test.'", 0},
+	{REC "      - { name: test., type: A, policy: failover, "
+	    "targets: [{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:17: record name 'test.' is outside the zone's "
+	    "origin 'a.test.'", 0},
+	{REC "      - { name: \"a b\", type: A, policy: failover, "
+	    "targets: [{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:17: invalid record name 'a b': only letters, "
+	    "digits, '-' and '_' are allowed in labels", 0},
+	{REC "      - { name: \"*.a\", type: A, policy: failover, "
+	    "targets: [{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:17: invalid record name '*.a': only letters, "
+	    "digits, '-' and '_' are allowed in labels", 0},
+	{REC "      - { name: a..b, type: A, policy: failover, "
+	    "targets: [{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:17: invalid record name 'a..b': empty label", 0},
+	{REC "      - { name: api, type: A, policy: failover, "
+	    "targets: [{ control: east, values: 10.0.0.1 }] }\n"
+	    "      - { name: API.a.test., type: a, policy: multivalue, "
+	    "targets: [{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:12:17: duplicate record 'API.a.test.' type A (first "
+	    "at line 11)", 0},
+	{REC "      - { name: role, policy: role, targets: [{ control: "
+	    "east, region: us-east-1 }] }\n"
+	    "      - { name: role, type: TXT, policy: role, targets: "
+	    "[{ control: west, region: us-west-2 }] }\n",
+	    "t.yaml:12:17: duplicate record 'role' type TXT (first at "
+	    "line 11)", 0},
+	{REC "      - { name: api, type: A, policy: failover, "
+	    "targets: [{ control: east, values: 10.0.0.1 }] }\n"
+	    "      - { name: api, type: CNAME, policy: failover, "
+	    "targets: [{ control: east, values: x.example. }] }\n",
+	    "t.yaml:12:17: a CNAME must be alone at its name: "
+	    "'api.a.test.' also has the record at line 11", 0},
+	{REC "      - { name: \"@\", type: CNAME, policy: failover, "
+	    "targets: [{ control: east, values: x.example. }] }\n"
+	    "      - { name: a.test., type: AAAA, policy: failover, "
+	    "targets: [{ control: east, values: \"::1\" }] }\n",
+	    "t.yaml:12:17: a CNAME must be alone at its name: "
+	    "'a.test.' also has the record at line 11", 0},
+	{REC "      - { name: role, policy: role, targets: [{ control: "
+	    "east, region: us-east-1 }, { control: west, region: "
+	    "us-west-2 }] }\n"
+	    "      - { name: us-west-2.role, type: CNAME, policy: failover, "
+	    "targets: [{ control: east, values: x.example. }] }\n",
+	    "t.yaml:12:17: a CNAME must be alone at its name: "
+	    "'us-west-2.role.a.test.' is also a role name of the record "
+	    "at line 11", 0},
+	{REC "      - { name: us-east-1.role, type: CNAME, policy: "
+	    "failover, targets: [{ control: east, values: x.example. }] }\n"
+	    "      - { name: role, policy: role, targets: [{ control: "
+	    "east, region: us-east-1 }] }\n",
+	    "t.yaml:12:17: a CNAME must be alone at its name: "
+	    "'us-east-1.role.a.test.' is also a role name of the record "
+	    "at line 11", 0},
+	{REC "      - { name: api, type: A, policy: failover, "
+	    "targets: [{ control: east, values: [10.0.0.1, 10.0.0.256] }] }\n",
+	    "t.yaml:11:95: invalid IPv4 address '10.0.0.256' in "
+	    "'values'", 0},
+	{REC "      - { name: api, type: A, policy: failover, "
+	    "targets: [{ control: east, values: \"::1\" }] }\n",
+	    "t.yaml:11:84: invalid IPv4 address '::1' in 'values'", 0},
+	{REC "      - { name: api, type: AAAA, policy: failover, "
+	    "targets: [{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:87: invalid IPv6 address '10.0.0.1' in 'values'", 0},
+	{REC "      - { name: api, type: CNAME, policy: failover, "
+	    "targets: [{ control: east, values: a..b }] }\n",
+	    "t.yaml:11:88: invalid domain name 'a..b' in 'values': "
+	    "empty label", 0},
+	{REC "      - { name: api, type: CNAME, policy: failover, "
+	    "targets: [{ control: east, values: [a., b.] }] }\n",
+	    "t.yaml:11:88: a CNAME target has exactly one value, not 2", 0},
+	{REC "      - { name: api, type: CNAME, policy: multivalue, "
+	    "targets: [{ control: east, values: a. }] }\n",
+	    "t.yaml:11:43: a CNAME record cannot be multivalue (a name "
+	    "has at most one CNAME)", 0},
+	{REC "      - { name: role, type: A, policy: role, targets: "
+	    "[{ control: east, region: us-east-1 }] }\n",
+	    "t.yaml:11:29: a role record has type TXT, not A", 0},
+	{REC "      - { name: api, type: TXT, policy: failover, targets: "
+	    "[{ control: east, values: a }] }\n",
+	    "t.yaml:11:28: type TXT is only for policy role", 0},
+	{REC "      - { name: role, policy: role, targets: "
+	    "[{ control: east }] }\n",
+	    "t.yaml:11:47: a role target needs a 'region'", 0},
+	{REC "      - name: role\n        policy: role\n        targets:\n"
+	    "          - { control: east, region: us-east-1 }\n"
+	    "          - { control: west, region: us-east-1 }\n",
+	    "t.yaml:15:38: duplicate region 'us-east-1' in role record "
+	    "'role' (first at line 14)", 0},
+	{REC "      - { name: role, policy: role, targets: "
+	    "[{ control: east, region: us-east-1, values: [a] }] }\n",
+	    "t.yaml:11:91: a role target has no 'values' (it answers "
+	    "\"active\" or \"passive\")", 0},
+	{REC "      - { name: api, type: A, policy: failover, when-none-on: "
+	    "closed, targets: [{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:63: 'when-none-on' must be first, servfail or "
+	    "nodata", 0},
+	{REC "      - { name: api, type: A, policy: failover, targets: [] }\n",
+	    "t.yaml:11:58: 'targets' must list 1 to 16 targets, not 0", 0},
+	{REC "      - { name: api, type: A, policy: failover, targets: "
+	    "{ control: east } }\n",
+	    "t.yaml:11:58: 'targets' must be a list of { control, region, "
+	    "values } mappings", 0},
+	{REC "      - { name: api, type: A, policy: failover, targets: }\n",
+	    "t.yaml:11:49: 'targets' has no value", 0},
+	{REC "      - { name: api, type: A, policy: failover, targets: "
+	    "[east] }\n",
+	    "t.yaml:11:59: each entry of 'targets' must be a mapping with "
+	    "'control'", 0},
+	{REC "      - { name: api, type: A, policy: failover, targets: "
+	    "[{ control: east, values: [] }] }\n",
+	    "t.yaml:11:84: 'values' must not be empty", 0},
+	{REC "      - { name: api, type: A, policy: failover, targets: "
+	    "[{ control: east }] }\n",
+	    "t.yaml:11:59: target has no 'values'", 0},
+	{REC "      - { name: api, type: A, policy: failover, targets: "
+	    "[{ values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:59: target has no 'control'", 0},
+	{REC "      - { name: api, type: A, policy: failover, targets: "
+	    "[{ control: east, values: 10.0.0.1, weight: 2 }] }\n",
+	    "t.yaml:11:94: unknown key 'weight' in 'targets'", 0},
+	{REC "      - { name: api, type: A, policy: failover, targets: "
+	    "[{ control: east, region: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:84: invalid region 'east' (expected a region name "
+	    "such as us-east-1)", 0},
+	{REC "      - { name: api, type: A, policy: failover, targets: "
+	    "[{ control: \"\", values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:70: 'control' must not be empty", 0},
+	{REC "      - { name: api, type: CNAME, policy: failover, "
+	    "fence: primary-db, targets: [{ control: east, values: a. }] }\n",
+	    "t.yaml:11:53: 'fence' is not supported by this version of "
+	    "arcdns yet", 0},
+	{REC "      - { type: A, policy: failover, targets: "
+	    "[{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:9: record has no 'name'", 0},
+	{REC "      - { name: api, type: A, targets: "
+	    "[{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:9: record 'api' has no 'policy'", 0},
+	{REC "      - { name: api, policy: failover, targets: "
+	    "[{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:9: record 'api' has no 'type'", 0},
+	{REC "      - { name: api, type: A, policy: failover }\n",
+	    "t.yaml:11:9: record 'api' has no 'targets'", 0},
+	{REC "      - { name: api, type: MX, policy: failover, targets: "
+	    "[{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:28: 'type' must be A, AAAA, CNAME or TXT", 0},
+	{REC "      - { name: api, type: A, policy: weighted, targets: "
+	    "[{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:39: 'policy' must be failover, multivalue or "
+	    "role", 0},
+	{REC "      - { name: api, type: A, policy: failover, ttl: 5, "
+	    "targets: [{ control: east, values: 10.0.0.1 }] }\n",
+	    "t.yaml:11:49: unknown key 'ttl' in 'records'", 0},
+	{REC "      - api\n",
+	    "t.yaml:11:9: each entry of 'records' must be a mapping with "
+	    "'name', 'policy' and 'targets'", 0},
+	{"zones:\n  - { id: a, origin: a., file: a, records: }\n",
+	    "t.yaml:2:35: 'records' has no value", 0},
+	{"zones:\n  - { id: a, origin: a., file: a, records: {} }\n",
+	    "t.yaml:2:44: 'records' must be a list of records", 0},
+
+	/* notify, allow-transfer, tsig-key and keys */
+	{"zones:\n  - { id: a, origin: a., file: a, notify: [x] }\n",
+	    "t.yaml:2:44: invalid notify address 'x' (expected an IP "
+	    "address with an optional port: 127.0.0.1, 127.0.0.1:5300 or "
+	    "[::1]:5300)", 0},
+	{"zones:\n  - { id: a, origin: a., file: a, notify: "
+	    "\"127.0.0.1:0\" }\n",
+	    "t.yaml:2:43: notify address '127.0.0.1:0' has port 0", 0},
+	{"zones:\n  - { id: a, origin: a., file: a, notify: "
+	    "[127.0.0.1, \"127.0.0.1:53\"] }\n",
+	    "t.yaml:2:55: duplicate notify address '127.0.0.1:53'", 0},
+	{"zones:\n  - { id: a, origin: a., file: a, notify: }\n",
+	    "t.yaml:2:35: 'notify' has no value", 0},
+	{"zones:\n  - { id: a, origin: a., file: a, allow-transfer: "
+	    "[\"10.0.0.1/8\"] }\n",
+	    "t.yaml:2:52: host bits set in '10.0.0.1/8' (the network is "
+	    "10.0.0.0/8)", 0},
+	{"zones:\n  - { id: a, origin: a., file: a, allow-transfer: "
+	    "[everyone] }\n",
+	    "t.yaml:2:52: invalid address or prefix 'everyone' in "
+	    "'allow-transfer' (expected 10.0.0.0/16, ::1, 2001:db8::/32 "
+	    "or any)", 0},
+	{"zones:\n  - { id: a, origin: a., file: a, tsig-key: k }\n",
+	    "t.yaml:2:45: unknown TSIG key 'k' (not under 'keys')", 0},
+	{"keys: { k: { algorithm: hmac-sha256, secret: YQ== } }\n"
+	    "zones:\n  - { id: a, origin: a., file: a, tsig-key: \"k.x\" }\n",
+	    "t.yaml:3:45: unknown TSIG key 'k.x' (not under 'keys')", 0},
+	{"keys: { k: { algorithm: hmac-sha256, secret: YQ== } }\n"
+	    "zones:\n  - { id: a, origin: a., file: a, tsig-key: \"a b\" }\n",
+	    "t.yaml:3:45: unknown TSIG key 'a b' (not under 'keys')", 0},
+	{"zones:\n  - { id: a, origin: a., file: a, tsig-key: \"\" }\n",
+	    "t.yaml:2:45: 'tsig-key' must not be empty", 0},
+	{ZONE_A "keys: []\n", "t.yaml:2:7: 'keys' must be a mapping", 0},
+	{ZONE_A "keys:\n  k: 1\n", "t.yaml:3:6: key 'k' must be a mapping "
+	    "with 'algorithm' and 'secret'", 0},
+	{ZONE_A "keys:\n  k:\n", "t.yaml:3:3: key 'k' must be a mapping "
+	    "with 'algorithm' and 'secret'", 0},
+	{ZONE_A "keys:\n  \"a b\": { algorithm: hmac-sha256, secret: YQ== "
+	    "}\n", "t.yaml:3:3: invalid key name 'a b': only letters, "
+	    "digits, '-' and '_' are allowed in labels", 0},
+	{ZONE_A "keys:\n  \"\": { algorithm: hmac-sha256, secret: YQ== "
+	    "}\n", "t.yaml:3:3: a key name must not be empty", 0},
+	{ZONE_A "keys:\n  k: { algorithm: hmac-md5, secret: YQ== }\n",
+	    "t.yaml:3:19: 'algorithm' hmac-md5 is not supported (MD5 is "
+	    "broken); use hmac-sha256", 0},
+	{ZONE_A "keys:\n  k: { algorithm: gost, secret: YQ== }\n",
+	    "t.yaml:3:19: 'algorithm' must be hmac-sha256, hmac-sha384, "
+	    "hmac-sha512 or hmac-sha1", 0},
+	{ZONE_A "keys:\n  k: { algorithm: hmac-sha256, secret: \"YQ=\" }\n",
+	    "t.yaml:3:40: 'secret' of key 'k' is not valid base64", 0},
+	{ZONE_A "keys:\n  k: { algorithm: hmac-sha256, secret: \"\" }\n",
+	    "t.yaml:3:40: 'secret' must not be empty", 0},
+	{ZONE_A "keys:\n  k: { algorithm: hmac-sha256, secret: }\n",
+	    "t.yaml:3:32: 'secret' has no value", 0},
+	{ZONE_A "keys:\n  k: { secret: YQ== }\n",
+	    "t.yaml:3:6: key 'k' has no 'algorithm'", 0},
+	{ZONE_A "keys:\n  k: { algorithm: hmac-sha256 }\n",
+	    "t.yaml:3:6: key 'k' has no 'secret'", 0},
+	{ZONE_A "keys:\n  k: { algorithm: hmac-sha256, secret: YQ==, "
+	    "bits: 256 }\n", "t.yaml:3:46: unknown key 'bits' in 'keys'", 0},
+	{ZONE_A "keys:\n  k: { algorithm: hmac-sha256, secret: YQ== }\n"
+	    "  K.: { algorithm: hmac-sha256, secret: YQ== }\n",
+	    "t.yaml:4:3: key 'K.' has the same name as key 'k' (line 3)", 0},
 	{"zones:\n  - {id: a, origin: a., file: a, notify: []}\n",
-	    "t.yaml:2:34: 'notify' is not supported by this version "
-	    "of arcdns yet", 0},
+	    "t.yaml:2:42: 'notify' must not be empty", 0},
 	{"zones:\n  - {id: a, origin: a., file: a, allow-transfer: "
-	    "[]}\n", "t.yaml:2:34: 'allow-transfer' is not supported "
-	    "by this version of arcdns yet", 0},
+	    "[]}\n", "t.yaml:2:50: 'allow-transfer' must not be empty", 0},
 	{"zones:\n  - {id: a, origin: a., file: a}\n"
 	    "  - {id: a, origin: b., file: b}\n", "t.yaml:3:10: "
 	    "duplicate zone id 'a' (first at line 2)", 0},
