@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "dns/xfr.h"
 #include "mirror/mirror.h"
 #include "util/netaddr.h"
 #include "util/dname.h"
@@ -61,6 +62,9 @@ struct tnode {
 
 struct tview {
 	struct namemap		*names;		/* lname -> struct tnode */
+	struct xfr		**xfr;		/* per zone of the view; NULL:
+						   no allow-transfer */
+	size_t			 nxfr;
 };
 
 struct tchaos {
@@ -113,8 +117,12 @@ table_free(struct table *t)
 {
 	if (t == NULL)
 		return;
-	for (size_t i = 0; i < t->nviews; i++)
+	for (size_t i = 0; i < t->nviews; i++) {
 		namemap_free(t->views[i].names);
+		for (size_t j = 0; j < t->views[i].nxfr; j++)
+			xfr_free(t->views[i].xfr[j]);
+		free(t->views[i].xfr);
+	}
 	for (size_t i = 0; i < t->nowned; i++)
 		free(t->owned[i]);
 	free(t->owned);
@@ -886,6 +894,18 @@ table_build(const struct conf *conf, struct zone *const *zones,
 		if (ret == 0)
 			ret = parent_side_ds(&b, a, &t->views[v], vz,
 			    cv->nzones);
+		/* Zone transfers of this view's copy, where allowed. */
+		t->views[v].nxfr = cv->nzones;
+		t->views[v].xfr = xcalloc(cv->nzones + 1,
+		    sizeof(*t->views[v].xfr));
+		for (size_t i = 0; i < cv->nzones && ret == 0; i++) {
+			const struct conf_zone *cz = &conf->zones[cv->zones[i]];
+
+			if (cz->nallow_transfer > 0)
+				t->views[v].xfr[i] = xfr_build(vz[i],
+				    cz->allow_transfer, cz->nallow_transfer,
+				    cz->key >= 0 ? &conf->keys[cz->key] : NULL);
+		}
 		free(vz);
 	}
 	if (ret == 0)
@@ -960,6 +980,21 @@ table_chaos(const struct table *t, const uint8_t *lname, size_t len,
 		if (qtype == T_TXT || qtype == T_ANY)
 			return c->txt;
 		return c->nodata;
+	}
+	return NULL;
+}
+
+const struct xfr *
+table_xfr(const struct table *t, int view, const uint8_t *lname, size_t len)
+{
+	const struct tview *tv = &t->views[view];
+
+	for (size_t i = 0; i < tv->nxfr; i++) {
+		const struct xfr *x = tv->xfr[i];
+
+		if (x != NULL && len == dname_len(xfr_origin(x)) &&
+		    memcmp(xfr_origin(x), lname, len) == 0)
+			return x;
 	}
 	return NULL;
 }

@@ -26,6 +26,7 @@ struct conf;
 struct mirror;
 struct zone;
 struct table;
+struct xfr;
 
 /*
  * A compression pointer to write at pos (offset in data) when the
@@ -113,6 +114,14 @@ bool	table_state_allowed(const struct table *t,
  */
 size_t	table_state_rrs(const struct table *t, uint64_t now_ms, uint8_t *out,
 	    size_t cap, uint16_t *count);
+
+/*
+ * The zone transfer of view's copy of the zone whose origin is lname
+ * (lower case, len bytes), or NULL: no such zone in the view, or its
+ * zone block has no allow-transfer (REFUSED). Borrowed from t.
+ */
+const struct xfr	*table_xfr(const struct table *t, int view,
+			    const uint8_t *lname, size_t len);
 
 /* Our largest UDP payload (server.edns-buffer-size). */
 uint16_t	table_edns_size(const struct table *t);

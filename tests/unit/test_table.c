@@ -22,6 +22,7 @@
 #include "dns/answer.h"
 #include "dns/table.h"
 #include "dns/wire.h"
+#include "dns/xfr.h"
 #include "util/dname.h"
 #include "util/err.h"
 #include "util/xalloc.h"
@@ -762,5 +763,38 @@ Test(table_servfail, unknown_state_answers_servfail)
 	t = table_lookup(w.t, 0, n, nl, T_A);
 	cr_expect_eq(t->flags, WIRE_AA);
 	cr_expect_eq(t->an, 1);
+	tworld_free(&w);
+}
+
+/* --- zone transfers ------------------------------------------------------------- */
+
+Test(table_xfr, per_view_where_allowed)
+{
+	struct zone *zz[2] = {zone_start("a.test."), zone_start("b.test.")};
+	struct tworld w;
+	uint8_t n[DNAME_MAXLEN];
+	size_t nl;
+	const struct xfr *x;
+
+	add_a(zz[0], "www.a.test.", "192.0.2.9");
+	zone_end(zz[0]);
+	zone_end(zz[1]);
+	tworld_build(&w,
+	    "zones:\n"
+	    "  - { id: a, origin: a.test., file: a.zone, allow-transfer: [\"127.0.0.0/8\"] }\n"
+	    "  - { id: b, origin: b.test., file: b.zone }\n"
+	    "views:\n"
+	    "  - { name: one, match-clients: [\"10.0.0.0/8\"], zones: [b] }\n"
+	    "  - { name: two, match-clients: [any], zones: [b, a] }\n", zz, 2);
+	wire("a.test.", n, &nl);
+	x = table_xfr(w.t, 1, n, nl);
+	cr_assert_not_null(x);
+	cr_expect_eq(xfr_serial(x), 1);
+	cr_expect_eq(xfr_records(x), 5, "SOA, NS, ns1 A, www A, SOA");
+	cr_expect_null(table_xfr(w.t, 0, n, nl), "a.test. is not in view one");
+	wire("b.test.", n, &nl);
+	cr_expect_null(table_xfr(w.t, 1, n, nl), "no allow-transfer for b");
+	wire("www.a.test.", n, &nl);
+	cr_expect_null(table_xfr(w.t, 1, n, nl), "not an apex");
 	tworld_free(&w);
 }
