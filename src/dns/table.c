@@ -1140,7 +1140,7 @@ table_state_rrs(const struct table *t, uint64_t now_ms, uint8_t *out,
 		    *t->last_success_ms : 0;
 
 		if (last == 0)
-			snprintf(text, sizeof(text), "mirror no-poll-yet");
+			snprintf(text, sizeof(text), "mirror never");
 		else {
 			bool stale = now_ms > last &&
 			    now_ms - last > t->stale_after_ms;

@@ -90,7 +90,7 @@ const struct tmpl	*table_chaos(const struct table *t,
  * CHAOS TXT state.arcdns.: one string per control ("NAME On age=12s
  * endpoint=us-east-1", "NAME unknown"), one with the mirror's freshness
  * ("mirror fresh last-success=0.4s", "mirror stale ...", "mirror
- * no-poll-yet", "mirror off") and one "hash=<12 hex> controls=N" over the
+ * never", "mirror off") and one "hash=<12 hex> controls=N" over the
  * local names and states only, so that instances mirroring the same
  * cluster with the same controls show the same hash.
  *
