@@ -23,6 +23,7 @@
 #include "dns/table.h"
 #include "dns/wire.h"
 #include "dns/xfr.h"
+#include "mirror/mirror.h"
 #include "util/dname.h"
 #include "util/err.h"
 #include "util/xalloc.h"
@@ -797,4 +798,124 @@ Test(table_xfr, per_view_where_allowed)
 	wire("www.a.test.", n, &nl);
 	cr_expect_null(table_xfr(w.t, 1, n, nl), "not an apex");
 	tworld_free(&w);
+}
+
+/* --- CHAOS state.arcdns -------------------------------------------------------- */
+
+/* The TXT strings of a state.arcdns answer written at buf. */
+static size_t
+state_texts(const uint8_t *buf, size_t len, uint16_t count, char out[][300])
+{
+	size_t off = 0;
+
+	for (uint16_t i = 0; i < count; i++) {
+		cr_assert_leq(off + 13, len);
+		cr_expect_eq(buf[off], 0xc0, "owner: a pointer");
+		cr_expect_eq(buf[off + 1], 12);
+		cr_expect_eq(buf[off + 3], T_TXT);
+		cr_expect_eq(buf[off + 5], 3, "class CH");
+		cr_expect_eq(buf[off + 9], 0, "TTL 0");
+		snprintf(out[i], 300, "%.*s", buf[off + 12],
+		    (const char *)buf + off + 13);
+		off += 13 + buf[off + 12];
+	}
+	cr_expect_eq(off, len);
+	return count;
+}
+
+Test(table_state, controls_freshness_and_hash)
+{
+	struct zone *zz[1] = {zone_start("s.test.")};
+	struct tworld w1, w2;
+	struct mirror *m;
+	struct mirror_entry e[2] = {
+		{"arn:x/routingcontrol/1", "r-east", "arn:x", true},
+		{"arn:x/routingcontrol/2", "r-west", "arn:x", false},
+	};
+	_Atomic uint64_t last = 0;
+	uint8_t buf[2048], name[DNAME_MAXLEN];
+	char txt[8][300];
+	uint16_t n;
+	size_t len, nl;
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	static const char yaml[] =
+	    "server: { chaos-clients: [\"127.0.0.2/32\"] }\n"
+	    "arc: { endpoints: [{ region: us-east-1, url: \"http://127.0.0.1:9/v1\" }] }\n"
+	    "controls: { east: { name: r-east }, west: { name: r-west } }\n"
+	    "zones: [{ id: s, origin: s.test., file: s.zone }]\n";
+
+	zone_end(zz[0]);
+	tworld_build(&w1, yaml, zz, 1);
+	wire("state.arcdns.", name, &nl);
+	cr_expect(table_is_state_name(name, nl));
+	wire("state.arcdns.x.", name, &nl);
+	cr_expect_not(table_is_state_name(name, nl));
+	inet_pton(AF_INET, "127.0.0.2", &a.sin_addr);
+	cr_expect(table_state_allowed(w1.t, (struct sockaddr *)&a));
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	cr_expect_not(table_state_allowed(w1.t, (struct sockaddr *)&a));
+
+	/* No state yet. */
+	m = mirror_new(w1.conf);
+	table_set_state(w1.t, m, &last, 3000);
+	len = table_state_rrs(w1.t, 50000, buf, sizeof(buf), &n);
+	cr_assert_eq(state_texts(buf, len, n, txt), 4);
+	cr_expect_str_eq(txt[0], "east unknown");
+	cr_expect_str_eq(txt[1], "west unknown");
+	cr_expect_str_eq(txt[2], "mirror never");
+	cr_expect(strncmp(txt[3], "hash=", 5) == 0 && strlen(txt[3]) ==
+	    5 + 12 + strlen(" controls=2"), "%s", txt[3]);
+
+	/* A poll at 10 s; queried at 12.5 s (fresh) and at 20 s (stale). */
+	cr_assert_eq(mirror_apply(m, e, 2, "us-west-2", 10000), 2);
+	last = 10000;
+	zone_free(w1.zones[0]);
+	table_free(w1.t);
+	zz[0] = zone_start("s.test.");
+	zone_end(zz[0]);
+	w1.zones = zz;
+	cr_assert_eq(table_build(w1.conf, zz, &w1.t, &(char *){NULL}), 0);
+	table_set_state(w1.t, m, &last, 3000);
+	len = table_state_rrs(w1.t, 12500, buf, sizeof(buf), &n);
+	cr_assert_eq(state_texts(buf, len, n, txt), 4);
+	cr_expect_str_eq(txt[0], "east On age=2.5s endpoint=us-west-2");
+	cr_expect_str_eq(txt[1], "west Off age=2.5s endpoint=us-west-2");
+	cr_expect_str_eq(txt[2], "mirror fresh last-success=2.5s");
+	len = table_state_rrs(w1.t, 100000, buf, sizeof(buf), &n);
+	cr_assert_eq(state_texts(buf, len, n, txt), 4);
+	cr_expect_str_eq(txt[0], "east On age=90s endpoint=us-west-2");
+	cr_expect_str_eq(txt[2], "mirror stale last-success=90s");
+	/* Too small a buffer: nothing (the caller sets TC). */
+	cr_expect_eq(table_state_rrs(w1.t, 12500, buf, 40, &n), 0);
+	cr_expect_eq(n, 0);
+
+	/* Another table over the same states: the same hash; a flip: not. */
+	{
+		struct zone *z2[1] = {zone_start("s.test.")};
+		char h1[300];
+
+		zone_end(z2[0]);
+		tworld_build(&w2, yaml, z2, 1);
+		table_set_state(w2.t, m, &last, 3000);
+		len = table_state_rrs(w2.t, 12500, buf, sizeof(buf), &n);
+		state_texts(buf, len, n, txt);
+		snprintf(h1, sizeof(h1), "%s", txt[3]);
+		len = table_state_rrs(w1.t, 12500, buf, sizeof(buf), &n);
+		state_texts(buf, len, n, txt);
+		cr_expect_str_eq(txt[3], h1);
+		e[1].on = true;
+		cr_assert_eq(mirror_apply(m, e, 2, "us-west-2", 11000), 1);
+		table_set_state(w2.t, m, &last, 3000);
+		len = table_state_rrs(w2.t, 12500, buf, sizeof(buf), &n);
+		state_texts(buf, len, n, txt);
+		cr_expect_str_neq(txt[3], h1);
+		tworld_free(&w2);
+	}
+	/* Without a mirror. */
+	table_set_state(w1.t, NULL, NULL, 0);
+	len = table_state_rrs(w1.t, 12500, buf, sizeof(buf), &n);
+	cr_assert_eq(state_texts(buf, len, n, txt), 2);
+	cr_expect_str_eq(txt[0], "mirror off");
+	mirror_free(m);
+	tworld_free(&w1);
 }
