@@ -9,6 +9,7 @@
 #define CLASS_IN	1
 #define CLASS_CH	3
 #define CLASS_ANY	255
+#define TYPE_SOA	6
 #define TYPE_TXT	16
 #define TYPE_OPT	41
 #define TYPE_TKEY	249
@@ -130,6 +131,7 @@ answer_query(const struct table *t, const uint8_t *pkt, size_t len,
 	size_t limit, off, n;
 	bool tc = false, state = false;
 	int view = -1;
+	uint16_t lookup;
 
 	if (info != NULL)
 		*info = (struct answer_info){.view = -1};
@@ -146,6 +148,7 @@ answer_query(const struct table *t, const uint8_t *pkt, size_t len,
 		return finish(info, &q, WIRE_BADVERS, answer_empty(pkt, &q,
 		    WIRE_BADVERS, true, true, payload, out, outsize));
 
+	lookup = q.qtype;
 	switch (q.qtype) {
 	case TYPE_OPT:
 	case TYPE_TKEY:
@@ -154,8 +157,24 @@ answer_query(const struct table *t, const uint8_t *pkt, size_t len,
 		goto empty;
 	case TYPE_IXFR:
 	case TYPE_AXFR:
-		rcode = tcp ? WIRE_REFUSED : WIRE_FORMERR;
-		goto empty;
+		/*
+		 * Transfers the table holds never come here over TCP
+		 * (listen.c gives them to xfr.h). Over UDP: AXFR NOTIMP, as
+		 * NSD does; IXFR (its SOA in the authority section) the SOA
+		 * alone (RFC 1995 4) where the view transfers the zone.
+		 */
+		rcode = WIRE_REFUSED;
+		if (!tcp && q.qtype == TYPE_AXFR)
+			rcode = WIRE_NOTIMP;
+		else if (!tcp && q.nscount != 1)
+			rcode = WIRE_FORMERR;
+		else if (!tcp && q.qclass == CLASS_IN)
+			view = table_view(t, client);
+		if (view < 0 || table_xfr(t, view, q.lname, q.qname_len) ==
+		    NULL)
+			goto empty;
+		lookup = TYPE_SOA;
+		break;
 	case TYPE_MAILB:
 	case TYPE_MAILA:
 		rcode = WIRE_NOTIMP;
@@ -167,7 +186,7 @@ answer_query(const struct table *t, const uint8_t *pkt, size_t len,
 	if (q.qclass == CLASS_IN || q.qclass == CLASS_ANY) {
 		view = table_view(t, client);
 		tp = view < 0 ? NULL : table_lookup(t, view, q.lname,
-		    q.qname_len, q.qtype);
+		    q.qname_len, lookup);
 	} else if (q.qclass == CLASS_CH &&
 	    table_is_state_name(q.lname, q.qname_len)) {
 		state = table_state_allowed(t, client);

@@ -18,8 +18,11 @@
 #include "conf/conf.h"
 #include "dns/answer.h"
 #include "dns/snapshot.h"
+#include "dns/table.h"
 #include "dns/wire.h"
+#include "dns/xfr.h"
 #include "log/log.h"
+#include "util/dname.h"
 #include "util/netaddr.h"
 #include "util/xalloc.h"
 
@@ -44,6 +47,8 @@ struct tcpconn {
 	uint64_t		 last_active;	/* ms, monotonic */
 	size_t			 inlen;
 	size_t			 outlen, outoff;
+	uint8_t			*heap;		/* instead of out: a zone
+						   transfer being sent */
 	struct tcpconn		*next_free;
 	uint8_t			 in[2 + TCP_MAXQUERY];
 	uint8_t			 out[TCP_OUTBUF];
@@ -278,6 +283,8 @@ tcp_close(struct tcpconn *c)
 	event_del(c->wev);
 	event_del(c->tev);
 	close(c->fd);
+	free(c->heap);
+	c->heap = NULL;
 	c->fd = -1;
 	c->in_use = false;
 	c->next_free = w->free_conns;
@@ -290,8 +297,10 @@ static void tcp_process(struct tcpconn *c);
 static bool
 tcp_flush(struct tcpconn *c)
 {
+	const uint8_t *out = c->heap != NULL ? c->heap : c->out;
+
 	while (c->outoff < c->outlen) {
-		ssize_t n = send(c->fd, c->out + c->outoff,
+		ssize_t n = send(c->fd, out + c->outoff,
 		    c->outlen - c->outoff, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
@@ -308,6 +317,8 @@ tcp_flush(struct tcpconn *c)
 		}
 		c->outoff += (size_t)n;
 	}
+	free(c->heap);
+	c->heap = NULL;
 	c->outlen = c->outoff = 0;
 	return true;
 }
@@ -317,6 +328,48 @@ tcp_touch(struct tcpconn *c)
 {
 	c->last_active = now_ms();
 	event_add(c->tev, &c->w->idle);
+}
+
+/*
+ * An AXFR or IXFR of a zone the client's view transfers: the whole reply
+ * stream goes to c->heap (the table may be gone once the caller leaves
+ * the snapshot). False when it is no such query: answer_query() says
+ * REFUSED or FORMERR.
+ */
+static bool
+tcp_xfr(struct tcpconn *c, const struct table *t, size_t mlen)
+{
+	const struct sockaddr *peer = (const struct sockaddr *)&c->peer;
+	uint8_t lname[DNAME_MAXLEN];
+	char zone[DNAME_MAXLEN * 4 + 1], addr[80];
+	const struct xfr *x;
+	struct netaddr na;
+	size_t llen;
+	int view;
+
+	if (!xfr_is_query(c->in + 2, mlen, lname, &llen))
+		return false;
+	view = table_view(t, peer);
+	x = view < 0 ? NULL : table_xfr(t, view, lname, llen);
+	if (x == NULL || xfr_reply(x, c->in + 2, mlen, peer,
+	    (uint64_t)time(NULL), &c->heap, &c->outlen) != 0)
+		return false;
+	c->outoff = 0;
+	if ((c->heap[5] & WIRE_RCODE_MASK) < 6)
+		stat_add(c->w->stats, STAT_INDEX(rcode) + (c->heap[5] &
+		    WIRE_RCODE_MASK), 1);
+	dname_to_str(lname, zone, sizeof(zone));
+	na.ss = c->peer;
+	na.len = sizeof(c->peer);
+	netaddr_format(&na, addr, sizeof(addr));
+	if ((c->heap[5] & WIRE_RCODE_MASK) == WIRE_NOERROR)
+		log_info(LOG_SRC_DNS, "xfr: %s serial %u to %s (%zu messages, "
+		    "%zu bytes)", zone, xfr_serial(x), addr, xfr_messages(x),
+		    c->outlen);
+	else
+		log_neterr(LOG_SRC_DNS, "xfr: %s to %s refused (rcode %u)",
+		    zone, addr, c->heap[5] & WIRE_RCODE_MASK);
+	return true;
 }
 
 /* Answer every complete query in the input buffer, in order. */
@@ -329,6 +382,7 @@ tcp_process(struct tcpconn *c)
 		size_t mlen = wire_get16(c->in), len;
 		struct answer_info info;
 		const struct table *t;
+		bool xfr;
 
 		if (mlen < WIRE_HDRLEN || mlen > TCP_MAXQUERY) {
 			log_debug(LOG_SRC_DNS, "tcp: message of %zu bytes, "
@@ -341,12 +395,18 @@ tcp_process(struct tcpconn *c)
 			return;
 		STAT_INC(w, tcp_queries);
 		t = snapshot_enter(w->l->snap, w->idx);
-		len = t == NULL ? 0 : answer_query(t, c->in + 2, mlen,
+		xfr = t != NULL && tcp_xfr(c, t, mlen);
+		len = t == NULL || xfr ? 0 : answer_query(t, c->in + 2, mlen,
 		    (const struct sockaddr *)&c->peer, true, c->out + 2,
 		    TCP_OUTBUF - 2, &info);
 		snapshot_leave(w->l->snap, w->idx);
 		memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
 		c->inlen -= 2 + mlen;
+		if (xfr) {
+			if (!tcp_flush(c))
+				return;
+			continue;
+		}
 		if (len == 0) {
 			STAT_INC(w, dropped);
 			tcp_close(c);		/* garbage: hang up */
@@ -387,10 +447,10 @@ tcp_write_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (!tcp_flush(c))
 		return;
+	tcp_touch(c);		/* sending a long transfer is not idle */
 	if (c->outlen == 0) {
 		event_del(c->wev);
 		event_add(c->rev, NULL);
-		tcp_touch(c);
 		tcp_process(c);
 	}
 }
@@ -645,6 +705,7 @@ worker_free(struct dns_listener *l, struct dns_worker *w)
 
 		if (c->in_use)
 			close(c->fd);
+		free(c->heap);
 		event_free(c->rev);
 		event_free(c->wev);
 		event_free(c->tev);

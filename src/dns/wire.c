@@ -3,6 +3,7 @@
 #include <string.h>
 
 #define TYPE_OPT	41
+#define TYPE_IXFR	251
 
 /*
  * Skip a possibly compressed name in the additional section: it is never
@@ -140,7 +141,9 @@ wire_parse_query(const uint8_t *pkt, size_t len, struct wire_query *q)
 		q->rcode = WIRE_NOTIMP;
 		return WIRE_ERROR;
 	}
-	if (q->qdcount != 1 || q->ancount != 0 || q->nscount != 0)
+	/* An IXFR carries the client's SOA in the authority section. */
+	if (q->qdcount != 1 || q->ancount != 0 || (q->nscount != 0 &&
+	    !(q->qtype == TYPE_IXFR && q->nscount == 1)))
 		return formerr(q);
 	if (!parse_additional(pkt, len, q))
 		return formerr(q);

@@ -1169,7 +1169,7 @@ static const struct special specials[] = {
 	{T_OPT, C_IN, false, 1},
 	{T_TSIG, C_IN, false, 1},
 	{T_TKEY, C_IN, false, 1},
-	{T_AXFR, C_IN, false, 1},
+	{T_AXFR, C_IN, false, 4},	/* NOTIMP, as NSD */
 	{T_IXFR, C_IN, false, 1},
 	{T_AXFR, C_IN, true, 5},
 	{T_IXFR, C_IN, true, 5},

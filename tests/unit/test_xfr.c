@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "dns/answer.h"
+#include "dns/table.h"
 #include "dns/tsig.h"
 #include "dns/wire.h"
 #include "dns/xfr.h"
@@ -576,4 +578,99 @@ Test(xfr, tsig_request_reply_roundtrip)
 	cr_expect(tsig_algorithm_known("hmac-md5.sig-alg.reg.int."));
 	cr_expect_not(tsig_algorithm_known("hmac-sha3"));
 	free(q);
+}
+
+/* --- answer.c: transfers over UDP, and where there is no transfer ------- */
+
+static uint16_t
+udp_rcode(const struct table *t, const uint8_t *q, size_t qlen, bool tcp,
+    ldns_pkt **out)
+{
+	struct sockaddr_storage ss = client("127.0.0.1");
+	uint8_t buf[4096];
+	size_t n = answer_query(t, q, qlen, (struct sockaddr *)&ss, tcp, buf,
+	    sizeof(buf), NULL);
+	ldns_pkt *p = NULL;
+	uint16_t rcode;
+
+	cr_assert_gt(n, 0);
+	cr_assert_eq(ldns_wire2pkt(&p, buf, n), LDNS_STATUS_OK);
+	rcode = (uint16_t)ldns_pkt_get_rcode(p);
+	if (out != NULL)
+		*out = p;
+	else
+		ldns_pkt_free(p);
+	return rcode;
+}
+
+Test(xfr, answer_paths)
+{
+	char path[160], other[160], *yaml, *err = NULL;
+	struct conf *c = NULL;
+	struct zone *zones[2];
+	struct table *t = NULL;
+	ldns_pkt *p = NULL;
+	uint8_t *q;
+	size_t qlen;
+	FILE *f;
+
+	snprintf(other, sizeof(other), "%s/other.zone", tmpdir);
+	f = fopen(other, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "$ORIGIN other.test.\n@ 60 IN SOA ns h 1 1 1 1 1\n"
+	    "@ 60 IN NS ns\nns 60 IN A 127.0.0.1\n");
+	fclose(f);
+	yaml = xstrfmt("zones:\n"
+	    "  - { id: a, origin: svc.example.test., file: %s,\n"
+	    "      allow-transfer: [\"127.0.0.0/8\"] }\n"
+	    "  - { id: b, origin: other.test., file: %s }\n", zonefile, other);
+	snprintf(path, sizeof(path), "%s/c.yaml", tmpdir);
+	cr_assert_eq(conf_load_string(path, yaml, strlen(yaml), &c, &err), 0,
+	    "%s", err);
+	for (size_t i = 0; i < 2; i++)
+		cr_assert_eq(zone_load(c->zones[i].file, c->zones[i].origin,
+		    &zones[i], &err), 0, "%s", err);
+	cr_assert_eq(table_build(c, zones, &t, &err), 0, "%s", err);
+	cr_expect_not_null(table_xfr(t, 0, (const uint8_t *)
+	    "\x03svc\x07" "example\x04test", 18));
+	cr_expect_null(table_xfr(t, 0, (const uint8_t *)"\x05other\x04test",
+	    12));
+
+	/* UDP IXFR: the SOA alone (RFC 1995 4), question echoed. */
+	q = query("svc.EXAMPLE.test.", LDNS_RR_TYPE_IXFR, NULL, NULL, &qlen,
+	    NULL);
+	cr_expect_eq(udp_rcode(t, q, qlen, false, &p), LDNS_RCODE_NOERROR);
+	cr_expect(ldns_pkt_aa(p));
+	cr_assert_eq(ldns_pkt_ancount(p), 1);
+	cr_expect_eq(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 0)),
+	    LDNS_RR_TYPE_SOA);
+	cr_expect_eq(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(p),
+	    0)), LDNS_RR_TYPE_IXFR);
+	ldns_pkt_free(p);
+	free(q);
+	/* Without its SOA in the authority section: FORMERR. */
+	q = query("svc.example.test.", LDNS_RR_TYPE_AXFR, NULL, NULL, &qlen,
+	    NULL);
+	q[qlen - 3] = (uint8_t)LDNS_RR_TYPE_IXFR;
+	cr_expect_eq(udp_rcode(t, q, qlen, false, NULL), LDNS_RCODE_FORMERR);
+	/* UDP AXFR: NOTIMP, as NSD answers. */
+	q[qlen - 3] = (uint8_t)LDNS_RR_TYPE_AXFR;
+	cr_expect_eq(udp_rcode(t, q, qlen, false, NULL), LDNS_RCODE_NOTIMPL);
+	free(q);
+	/* No allow-transfer: REFUSED over UDP and TCP. */
+	q = query("other.test.", LDNS_RR_TYPE_IXFR, NULL, NULL, &qlen, NULL);
+	cr_expect_eq(udp_rcode(t, q, qlen, false, NULL), LDNS_RCODE_REFUSED);
+	cr_expect_eq(udp_rcode(t, q, qlen, true, NULL), LDNS_RCODE_REFUSED);
+	free(q);
+	q = query("other.test.", LDNS_RR_TYPE_AXFR, NULL, NULL, &qlen, NULL);
+	cr_expect_eq(udp_rcode(t, q, qlen, true, NULL), LDNS_RCODE_REFUSED);
+	free(q);
+
+	table_free(t);
+	zone_free(zones[0]);
+	zone_free(zones[1]);
+	conf_free(c);
+	free(yaml);
+	unlink(path);
+	unlink(other);
 }
