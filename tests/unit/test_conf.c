@@ -868,7 +868,7 @@ Test(conf_good, records_empty_list)
 
 Test(conf_good, records_limits)
 {
-	char *targets = xstrdup(""), *values = xstrdup(""), *y, *t;
+	char *targets = xstrdup(""), *values = xstrdup(""), *y, *t, *err;
 	struct conf *c;
 
 	for (int i = 0; i < 16; i++) {
@@ -890,6 +890,24 @@ Test(conf_good, records_limits)
 	cr_expect_eq(c->zones[0].records[0].ntargets, 16);
 	cr_expect_eq(c->zones[0].records[1].targets[0].nvalues, 64);
 	conf_free(c);
+	free(y);
+
+	/* One more of each is one too many. */
+	y = xstrfmt(REC "      - { name: a, type: A, policy: multivalue, "
+	    "targets: [%s, { control: west, values: 10.0.0.99 }] }\n",
+	    targets);
+	err = load_bad(y, ERR_INVAL);
+	cr_expect_str_eq(err, "t.yaml:11:58: 'targets' must list 1 to 16 "
+	    "targets, not 17");
+	free(err);
+	free(y);
+	y = xstrfmt(REC "      - { name: b, type: A, policy: failover, "
+	    "targets: [{ control: west, values: [%s, 10.0.2.1] }] }\n",
+	    values);
+	err = load_bad(y, ERR_INVAL);
+	cr_expect_str_eq(err, "t.yaml:11:82: 'values' must list 1 to 64 "
+	    "values, not 65");
+	free(err);
 	free(y);
 	free(targets);
 	free(values);
