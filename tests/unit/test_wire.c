@@ -426,6 +426,30 @@ Test(wire, answer_or_authority_records)
 	expect_formerr(&p, "ancount and nscount 65535");
 }
 
+/* An IXFR carries the client's SOA in the authority section (RFC 1995). */
+Test(wire, ixfr_with_its_soa)
+{
+	struct pkt p;
+	struct wire_query q;
+
+	header(&p, 1, 0, 1, 0, 1, 1);
+	question(&p, "example.test.", 251, C_IN);
+	raw(&p, "\xc0\x0c", 2);
+	u16(&p, 6);
+	u16(&p, C_IN);
+	u32(&p, 0);
+	u16(&p, 22);
+	raw(&p, "\0\0\0\0\0\1\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 22);
+	opt(&p, 1232, 0, false, NULL, 0);
+	cr_assert_eq(parse(&p, &q), WIRE_OK);
+	cr_expect_eq(q.qtype, 251);
+	cr_expect_eq(q.nscount, 1);
+	cr_expect(q.edns, "the OPT after the authority SOA is found");
+	header(&p, 1, 0, 1, 0, 2, 0);
+	question(&p, "example.test.", 251, C_IN);
+	expect_formerr(&p, "IXFR with nscount 2");
+}
+
 /* --- NOTIMP ------------------------------------------------------------------------ */
 
 Test(wire, opcodes_other_than_query)
