@@ -15,11 +15,13 @@
 #include "arc/curl_ev.h"
 #include "conf/conf.h"
 #include "dns/listen.h"
+#include "dns/notify.h"
 #include "dns/snapshot.h"
 #include "dns/table.h"
 #include "log/log.h"
 #include "mirror/mirror.h"
 #include "policy/policy.h"
+#include "util/dname.h"
 #include "util/err.h"
 #include "util/netaddr.h"
 #include "util/xalloc.h"
@@ -144,15 +146,36 @@ serials_path(const struct conf *conf)
  * content changed, persist them, and publish. On failure the previous
  * answers keep serving.
  */
+/* NOTIFY zone block i's secondaries of its current serial. */
+static void
+notify_zone(struct runtime *rt, size_t i)
+{
+	const struct conf *conf = rt->cur.conf;
+	const struct conf_zone *cz = &conf->zones[i];
+	uint8_t origin[DNAME_MAXLEN];
+	size_t len;
+
+	if (cz->nnotify == 0 || rt->notifier == NULL ||
+	    dname_from_str(cz->origin, NULL, origin, &len) != 0)
+		return;
+	notifier_send(rt->notifier, origin, policy_serial(rt->cur.policy, i),
+	    cz->notify, cz->nnotify, cz->key >= 0 ? &conf->keys[cz->key] :
+	    NULL);
+}
+
+/*
+ * notify_all: NOTIFY every zone block's secondaries, changed or not (at
+ * start, so that secondaries catch up with what changed meanwhile).
+ */
 static int
-rebuild(struct runtime *rt, const char *why)
+rebuild(struct runtime *rt, const char *why, bool notify_all)
 {
 	const struct conf *conf = rt->cur.conf;
 	struct policy *policy = rt->cur.policy;
 	enum mirror_state *st = NULL;
 	struct table *table;
 	char *err = NULL;
-	bool changed = false;
+	bool changed = false, *zchanged;
 	int ret;
 
 	if (rt->mirror != NULL && conf->ncontrols > 0) {
@@ -174,8 +197,10 @@ rebuild(struct runtime *rt, const char *why)
 	}
 	table_set_state(table, rt->mirror, &rt->last_success_ms,
 	    conf->arc.stale_after_ms);
+	zchanged = xcalloc(conf->nzones + 1, sizeof(*zchanged));
 	for (size_t i = 0; i < conf->nzones; i++) {
-		if (!policy_changed(policy, i))
+		zchanged[i] = policy_changed(policy, i);
+		if (!zchanged[i])
 			continue;
 		changed = true;
 		log_info(LOG_SRC_MAIN, "zone %s (%s): serial %u (%s)",
@@ -195,6 +220,10 @@ rebuild(struct runtime *rt, const char *why)
 		free(path);
 	}
 	publish(rt, table);
+	for (size_t i = 0; i < conf->nzones; i++)
+		if (zchanged[i] || notify_all)
+			notify_zone(rt, i);
+	free(zchanged);
 	rt->rebuilds++;
 	return 0;
 }
@@ -205,7 +234,7 @@ mirror_changed_cb(const struct mirror *m, void *arg)
 	struct runtime *rt = arg;
 
 	(void)m;
-	(void)rebuild(rt, "ARC state change");
+	(void)rebuild(rt, "ARC state change", false);
 	rt->last_success_ms = mirror_last_success(rt->mirror);
 }
 
@@ -346,7 +375,7 @@ runtime_reload(struct runtime *rt, char **errmsg)
 		    "next reload", err);
 		free(err);
 	}
-	if (rebuild(rt, "reload") == 0)
+	if (rebuild(rt, "reload", false) == 0)
 		table_free(table);
 	else
 		publish(rt, table);
@@ -404,6 +433,7 @@ runtime_start(struct runtime *rt, char **errmsg)
 	event_add(rt->sig_hup, NULL);
 	event_add(rt->sig_term, NULL);
 	event_add(rt->sig_int, NULL);
+	rt->notifier = notifier_new(rt->base);
 	ret = arc_start(rt, errmsg);
 	if (ret != 0)
 		return ret;
@@ -420,7 +450,7 @@ runtime_start(struct runtime *rt, char **errmsg)
 		event_add(rt->status, &(struct timeval){0, STATUS_MS * 1000});
 	}
 	/* The answers for the states known now (from the state file). */
-	if (rebuild(rt, "start") == 0)
+	if (rebuild(rt, "start", true) == 0)
 		table_free(rt->cur.table);
 	else
 		publish(rt, rt->cur.table);
@@ -455,6 +485,7 @@ runtime_free(struct runtime *rt)
 	if (rt == NULL)
 		return;
 	arc_stop(rt);
+	notifier_free(rt->notifier);
 	curl_ev_free(rt->curl);
 	dns_listener_free(rt->dns);
 	snapshot_free(rt->snap);

@@ -25,6 +25,7 @@ struct creds;
 struct curl_ev;
 struct dns_listener;
 struct mirror;
+struct notifier;
 struct event;
 struct event_base;
 struct policy;
@@ -56,6 +57,7 @@ struct runtime {
 	struct creds		*creds;
 	struct mirror		*mirror;
 	struct arc_client	*arc;
+	struct notifier		*notifier;	/* NOTIFY to secondaries */
 	struct event		*status;	/* copies the mirror's freshness */
 	_Atomic uint64_t	 last_success_ms; /* read by CHAOS state.arcdns */
 	unsigned		 rebuilds;
