@@ -37,7 +37,20 @@
  *     the mirror then polls and logs, which checks endpoints and
  *     credentials, but no name depends on it;
  *   - a control has exactly one of arn and name; the same ARN or the same
- *     name twice is an error; local names are 1..64 of [A-Za-z0-9_.-].
+ *     name twice is an error; local names are 1..64 of [A-Za-z0-9_.-];
+ *   - record targets may name controls defined anywhere in the file (they
+ *     are resolved once it is read): "unknown control 'x'" otherwise, also
+ *     when there is no controls: section; "records: []" means none;
+ *   - record names and CNAME values take labels of [A-Za-z0-9_-] only (no
+ *     escapes, no wildcards); record fence: is a later issue's key;
+ *   - keys: names are domain names, compared without case or final dot
+ *     (two that compare equal are an error); algorithm hmac-sha1/256/384/
+ *     512 in any case (hmac-md5 refused); the secret is strict base64 (RFC
+ *     4648, padded), 1..1024 characters, and no message ever quotes it;
+ *   - zone tsig-key must name a key; notify is a list of addresses (port
+ *     default 53, no duplicates, no port 0), allow-transfer and
+ *     server.chaos-clients lists of prefixes as match-clients (a list
+ *     given may not be empty).
  */
 #ifndef CONF_CONF_H
 #define CONF_CONF_H
