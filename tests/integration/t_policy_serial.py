@@ -17,7 +17,8 @@ svc-vpc, both of origin svc.test. Checks:
     keeps them);
   - a poll that returns the same states does not move them (observed
     across several polls after each step); nor does SIGHUP with the same
-    files, during which no answer changes;
+    files, during which no answer changes; SIGHUP after a record's values
+    changed serves them and moves that block's serial only;
   - a zone file serial of 2^32 - 1: the serial wraps forward (RFC 1982).
 """
 
@@ -128,6 +129,7 @@ def main(t):
         # SIGHUP with the same files: no answer goes through SERVFAIL, the
         # serials stay
         check_reload(t, sim, d, s)
+        check_reload_changed(t, sim, d, s)
         t.ok(d.alive(), "arcdnsd ran through every step")
         d.stop()
         check_wrap(t, sim)
@@ -157,6 +159,33 @@ def check_reload(t, sim, d, s):
             seen.add((k, v))
     t.ok(not seen, "SIGHUP: the answers never changed during the reload", repr(seen))
     check_still(t, d, s, "after SIGHUP")
+
+
+def check_reload_changed(t, sim, d, s):
+    """SIGHUP after the default block's api values changed in the config:
+    the new values are served, that block's serial moves forward, the vpc
+    block's (unchanged) does not."""
+    with open(d.conf) as f:
+        conf = f.read()
+    new = conf.replace("values: [10.0.1.10, 10.0.1.11]", "values: [10.0.1.12]", 1)
+    t.ok(new != conf, "the config holds api's east values")
+    # the harness renders the template again on start, not on SIGHUP
+    d.write("arcdns.yaml", new)
+    mark = len(d.log_text())
+    d.signal(signal.SIGHUP)
+    line = d.wait_log(r"reloaded|reload failed", 10, start_at=mark)
+    t.ok(line is not None and "reloaded" in line, "SIGHUP with new api values: reloaded", line)
+    want = ("NOERROR", ("A 10.0.1.12",)) if sim.states().get("east") == "On" else None
+    got, _ = wait_for(lambda: d.observe([("default", "api", "A")])[("default", "api", "A")]
+                      == want, 2)
+    t.ok(want is not None and got, "SIGHUP with new api values: api A is 10.0.1.12",
+         d.observe([("default", "api", "A")]))
+    after = serials(d)
+    t.ok(after["default"] is not None and serial_gt(after["default"], s["default"]),
+         "SIGHUP with new api values: the default block's serial moved forward %s -> %s"
+         % (s["default"], after["default"]))
+    t.is_(after["vpc"], s["vpc"], "SIGHUP with new api values: the vpc block's serial stays")
+    d.write("arcdns.yaml", conf)
 
 
 def check_wrap(t, sim):

@@ -17,11 +17,15 @@ server.chaos-clients ["127.0.0.1/32"]). Checks:
   - every endpoint failing: the mirror is reported stale, the states and
     the hash stay, the answers too; recovery: fresh again;
   - a client outside chaos-clients (127.0.0.2) gets REFUSED; dig shows the
-    strings to 127.0.0.1.
+    strings to 127.0.0.1;
+  - a restart while every endpoint is down serves the last known answers
+    (state file), shows them and the same hash, then stale; fresh once the
+    endpoints are back.
 """
 
 import os
 import re
+import signal
 import sys
 import time
 
@@ -75,6 +79,30 @@ def check_format(t, doc, label):
          "%s: mirror %s %s" % (label, word, rest), strings)
     t.ok(doc["hash"] is not None and len(doc["hash"]) == 12,
          "%s: hash=<12 hex> (%s)" % (label, doc["hash"]), strings)
+
+
+def check_restart_outage(t, sim, d, want, h1):
+    """A restart while every endpoint is down: the last known state (state
+    file) is served, not SERVFAIL; state.arcdns shows it."""
+    d.signal(signal.SIGTERM)
+    t.is_(d.wait_exit(10), 0, "restart during an ARC outage: clean stop")
+    for i in range(5):
+        sim.fault(i, "down")
+    d.start()
+    converge(t, d, want, "restart during an ARC outage: the last known answers are served",
+             limit=1.0)
+    doc = state_of(d)
+    t.ok(shows(d, want, mirror=None) is not None and doc["mirror"] and
+         doc["mirror"][0] in ("fresh", "stale") and doc["hash"] == h1,
+         "restart during an ARC outage: state.arcdns shows the last known states, "
+         "the same hash, mirror %s" % (doc["mirror"] and doc["mirror"][0]), doc["strings"])
+    doc, took = wait_for(lambda: shows(d, want, mirror="stale"), STALE + FOLLOW + 1.0)
+    t.ok(doc is not None, "... and marks the mirror stale (%.2fs)" % took,
+         state_of(d)["strings"])
+    sim.reset()
+    doc, took = wait_for(lambda: shows(d, want, mirror="fresh"), FOLLOW + 2.0)
+    t.ok(doc is not None, "endpoints back after the restart: fresh (%.2fs)" % took,
+         state_of(d)["strings"])
 
 
 def main(t):
@@ -183,6 +211,7 @@ def main(t):
         t.ok(doc is not None, "endpoints back: mirror fresh again (%.2fs)" % took,
              state_of(d1)["strings"])
         t.ok(d1.alive() and d2.alive(), "both arcdnsd ran through every step")
+        check_restart_outage(t, sim, d1, want, h1)
     finally:
         if d2 is not None:
             d2.stop()
