@@ -69,7 +69,7 @@ struct parser {
 
 /* A key this version rejects because a later issue defines it. */
 static const char *const later_top[] = {"fences", NULL};
-static const char *const later_server[] = {"http", "control", NULL};
+static const char *const later_server[] = {NULL};
 static const char *const later_record[] = {"fence", NULL};
 
 static struct parser *
@@ -600,6 +600,47 @@ srv_log(struct yschema *ys, const struct ynode *k, const struct ynode *v,
 	return empty ? 0 : ys_walk(ys, v, "server.log", log_keys, NULL, obj);
 }
 
+static int
+srv_http(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct conf_server *s = obj;
+	const char *str;
+	char buf[64];
+
+	if (ys_get_string(ys, k, v, 255, &str) != 0)
+		return ERR_INVAL;
+	if (netaddr_parse(str, CONF_DEFAULT_HTTP_PORT, &s->http) != 0)
+		return ys_fail(ys, v, "invalid address '%s' in 'http' "
+		    "(expected 127.0.0.1:8053 or [::1]:8053)",
+		    ys_shown(v, buf, sizeof(buf)));
+	s->has_http = true;
+	return 0;
+}
+
+static int
+srv_control(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct conf_server *s = obj;
+	struct parser *p = parser_of(ys);
+
+	if (set_path(p, k, v, &s->control) != 0)
+		return ERR_INVAL;
+	if (strlen(s->control) > CONF_MAX_CONTROL_PATH)
+		return ys_fail(ys, v, "'control': the socket path %s is longer "
+		    "than %d bytes", s->control, CONF_MAX_CONTROL_PATH);
+	return 0;
+}
+
+static int
+srv_control_group(struct yschema *ys, const struct ynode *k,
+    const struct ynode *v, void *obj)
+{
+	return set_string(ys, k, v, 255,
+	    &((struct conf_server *)obj)->control_group);
+}
+
 static const struct ys_key server_keys[] = {
 	{"listen", srv_listen},
 	{"workers", srv_workers},
@@ -614,6 +655,9 @@ static const struct ys_key server_keys[] = {
 	{"tcp-max-connections", srv_tcp_max},
 	{"log", srv_log},
 	{"chaos-clients", srv_chaos_clients},
+	{"http", srv_http},
+	{"control", srv_control},
+	{"control-group", srv_control_group},
 	{NULL, NULL}
 };
 
@@ -2479,6 +2523,8 @@ conf_free(struct conf *conf)
 	free(conf->server.state_dir);
 	free(conf->server.user);
 	free(conf->server.pid_file);
+	free(conf->server.control);
+	free(conf->server.control_group);
 	free(conf->server.chaos_clients);
 	for (size_t i = 0; i < conf->nzones; i++) {
 		free(conf->zones[i].id);
@@ -2561,5 +2607,13 @@ conf_restart_diff(const struct conf *old, const struct conf *new)
 		return "server.tcp-idle-timeout";
 	if (a->tcp_max_conn != b->tcp_max_conn)
 		return "server.tcp-max-connections";
+	if (a->has_http != b->has_http || (a->has_http &&
+	    (a->http.len != b->http.len || memcmp(&a->http.ss, &b->http.ss,
+	    a->http.len) != 0)))
+		return "server.http";
+	if (!same_string(a->control, b->control))
+		return "server.control";
+	if (!same_string(a->control_group, b->control_group))
+		return "server.control-group";
 	return NULL;
 }

@@ -68,6 +68,8 @@
 #define CONF_DEFAULT_TCP_MAX_CONN	256
 #define CONF_DEFAULT_STATE_DIR		"/var/lib/arcdns"
 #define CONF_DEFAULT_ZONE_TTL		5	/* seconds, ARC-driven answers */
+#define CONF_DEFAULT_HTTP_PORT		8053
+#define CONF_MAX_CONTROL_PATH		107	/* sun_path, NUL excluded */
 #define CONF_MAX_WORKERS		64
 #define CONF_MAX_TTL			2147483647u	/* RFC 2181 section 8 */
 
@@ -105,6 +107,11 @@ struct conf_server {
 	uint16_t	edns_size;	/* our UDP payload limit, 512..4096 */
 	uint32_t	tcp_idle_ms;	/* idle timeout per TCP connection */
 	uint32_t	tcp_max_conn;	/* open TCP connections, all workers */
+	bool		has_http;	/* server.http given */
+	struct netaddr	http;		/* health responder and metrics */
+	char		*control;	/* control socket path (absolute), or
+					   NULL: none */
+	char		*control_group;	/* group of the socket, or NULL */
 	struct netprefix *chaos_clients; /* may read CH TXT state.arcdns;
 					   default 127.0.0.0/8 and ::1/128 */
 	size_t		nchaos_clients;
@@ -290,9 +297,10 @@ void	conf_free(struct conf *conf);
 
 /*
  * Options a running daemon cannot take over on reload: server.listen,
- * server.workers, server.user, server.tcp-idle-timeout and
- * server.tcp-max-connections (sockets, threads and connection slots are
- * set up once, and privileges are gone after the start). Returns the name
+ * server.workers, server.user, server.tcp-idle-timeout,
+ * server.tcp-max-connections, server.http, server.control and
+ * server.control-group (sockets, threads and connection slots are set up
+ * once, and privileges are gone after the start). Returns the name
  * of the first one that differs between old and new ("server.listen",
  * ...), or NULL when a reload may proceed. Borrowed static string.
  */

@@ -23,6 +23,8 @@
 #include "util/err.h"
 #include "util/xalloc.h"
 
+#define X110 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 #define ZONE_A	"zones: [{ id: a, origin: a.test., file: a.zone }]\n"
 /* Lines 2 and 3 of a file that starts with ZONE_A: a minimal arc:. */
 #define ARC_E	"arc:\n  endpoints: [{ region: us-east-1, url: " \
@@ -1444,12 +1446,14 @@ static const struct bad_case bad_cases[] = {
 	    "in 'server'", 0},
 	{"server:\n  zones: []\n" ZONE_A, "t.yaml:2:3: unknown key "
 	    "'zones' in 'server'", 0},
-	{"server:\n  http: \"127.0.0.1:8053\"\n" ZONE_A, "t.yaml:2:3: "
-	    "'http' is not supported by this version of arcdns yet",
-	    0},
-	{"server:\n  control: /run/x.sock\n" ZONE_A, "t.yaml:2:3: "
-	    "'control' is not supported by this version of arcdns "
-	    "yet", 0},
+	{"server:\n  http: \"127.0.0.1:99999\"\n" ZONE_A, "t.yaml:2:9: "
+	    "invalid address '127.0.0.1:99999' in 'http' (expected "
+	    "127.0.0.1:8053 or [::1]:8053)", 0},
+	{"server:\n  http: [x]\n" ZONE_A, "t.yaml:2:9: 'http' must be a "
+	    "string", 0},
+	{"server:\n  control: /run/" X110 ".sock\n" ZONE_A, "t.yaml:2:12: "
+	    "'control': the socket path /run/" X110 ".sock is longer than "
+	    "107 bytes", 0},
 	{"server:\n  chaos-clients: [nope]\n" ZONE_A, "t.yaml:2:19: "
 	    "invalid address or prefix 'nope' in 'chaos-clients' "
 	    "(expected 10.0.0.0/16, ::1, 2001:db8::/32 or any)", 0},
@@ -2290,4 +2294,39 @@ Test(yamltree, file_too_large)
 	unlink(tmpl);
 	free(want);
 	free(err);
+}
+
+Test(conf_server, http_and_control)
+{
+	struct conf *c = load_ok("server:\n"
+	    "  http: \"127.0.0.1:9053\"\n"
+	    "  control: run/ctl.sock\n"
+	    "  control-group: arcdns\n"
+	    "zones: [{ id: a, origin: a.test., file: a.zone }]\n");
+	struct conf *d;
+	char buf[64];
+
+	cr_assert(c->server.has_http);
+	netaddr_format(&c->server.http, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "127.0.0.1:9053");
+	cr_expect_eq(c->server.control[0], '/', "made absolute");
+	cr_expect(strstr(c->server.control, "/run/ctl.sock") != NULL);
+	cr_expect_str_eq(c->server.control_group, "arcdns");
+	d = load_ok("server: { http: \"::1\" }\n"
+	    "zones: [{ id: a, origin: a.test., file: a.zone }]\n");
+	netaddr_format(&d->server.http, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "[::1]:8053", "default port");
+	cr_expect_null(d->server.control);
+	/* All three are restart-only. */
+	cr_expect_str_eq(conf_restart_diff(c, d), "server.http");
+	conf_free(d);
+	d = load_ok("server: { http: \"127.0.0.1:9053\" }\n"
+	    "zones: [{ id: a, origin: a.test., file: a.zone }]\n");
+	cr_expect_str_eq(conf_restart_diff(c, d), "server.control");
+	conf_free(d);
+	d = load_ok("server: { http: \"127.0.0.1:9053\", control: run/ctl.sock }\n"
+	    "zones: [{ id: a, origin: a.test., file: a.zone }]\n");
+	cr_expect_str_eq(conf_restart_diff(c, d), "server.control-group");
+	conf_free(d);
+	conf_free(c);
 }
