@@ -561,6 +561,55 @@ policy_changed(const struct policy *p, size_t i)
 	return p->b[i].evaluated && p->b[i].changed;
 }
 
+/* --- questions from the health responder ---------------------------------- */
+
+enum policy_role
+policy_role(const struct policy *p, const enum mirror_state *states,
+    const char *region)
+{
+	for (size_t i = 0; i < p->nb; i++) {
+		const struct conf_zone *cz = p->b[i].cz;
+
+		for (size_t j = 0; j < cz->nrecords; j++) {
+			const struct conf_record *r = &cz->records[j];
+			uint32_t mask;
+			enum verdict v;
+
+			if (r->policy != CONF_POLICY_ROLE)
+				continue;
+			for (size_t k = 0; k < r->ntargets; k++) {
+				if (r->targets[k].region == NULL ||
+				    strcmp(r->targets[k].region, region) != 0)
+					continue;
+				v = decide(r, states, &mask);
+				if (v != V_VALUES)
+					return POLICY_ROLE_UNKNOWN;
+				return (mask & (1u << k)) ? POLICY_ROLE_ACTIVE :
+				    POLICY_ROLE_PASSIVE;
+			}
+		}
+	}
+	return POLICY_ROLE_NONE;
+}
+
+int
+policy_region_control(const struct policy *p, const char *region)
+{
+	for (size_t i = 0; i < p->nb; i++) {
+		const struct conf_zone *cz = p->b[i].cz;
+
+		for (size_t j = 0; j < cz->nrecords; j++) {
+			const struct conf_record *r = &cz->records[j];
+
+			for (size_t k = 0; k < r->ntargets; k++)
+				if (r->targets[k].region != NULL &&
+				    strcmp(r->targets[k].region, region) == 0)
+					return (int)r->targets[k].control;
+		}
+	}
+	return -1;
+}
+
 /* --- the serial file ------------------------------------------------------- */
 
 int

@@ -107,6 +107,29 @@ struct conf_record;
 bool	policy_single_target(const struct conf_record *r,
 	    const struct conf_rdata *const *vals, size_t n);
 
+/*
+ * HTTP /v1/role/<region>: what the first role record (zone blocks and
+ * records in config order) with a target in region says of it for
+ * states (NULL: all unknown). NONE: no role record names the region;
+ * UNKNOWN: the decision needs an unknown state, or when-none-on is
+ * servfail or nodata and no target is On.
+ */
+enum policy_role {
+	POLICY_ROLE_NONE = 0,
+	POLICY_ROLE_ACTIVE,
+	POLICY_ROLE_PASSIVE,
+	POLICY_ROLE_UNKNOWN
+};
+enum policy_role	policy_role(const struct policy *p,
+			    const enum mirror_state *states,
+			    const char *region);
+
+/*
+ * HTTP /v1/regions/<region>: the control (index into conf.controls) of
+ * the first target, in config order, whose region is region; -1 if none.
+ */
+int	policy_region_control(const struct policy *p, const char *region);
+
 /* RFC 1982: is a after b? */
 bool	serial_gt(uint32_t a, uint32_t b);
 

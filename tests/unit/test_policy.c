@@ -625,3 +625,25 @@ Test(policy, static_only_blocks_serve_the_file_serial)
 	cr_expect_eq(soa_serial(eval3(ON, ON, ON)), 90);
 	cr_expect(policy_changed(w.p, 0));
 }
+
+Test(policy, role_and_region_questions)
+{
+	enum mirror_state st[3] = {ON, ON, OFF};
+
+	world_new(FAILOVER("") ROLE(""), 100);
+	cr_expect_eq(policy_role(w.p, st, "us-east-1"), POLICY_ROLE_ACTIVE);
+	cr_expect_eq(policy_role(w.p, st, "us-west-2"), POLICY_ROLE_PASSIVE);
+	cr_expect_eq(policy_role(w.p, st, "eu-west-1"), POLICY_ROLE_NONE);
+	st[0] = OFF;
+	cr_expect_eq(policy_role(w.p, st, "us-east-1"), POLICY_ROLE_PASSIVE);
+	cr_expect_eq(policy_role(w.p, st, "us-west-2"), POLICY_ROLE_ACTIVE);
+	cr_expect_eq(policy_role(w.p, NULL, "us-west-2"), POLICY_ROLE_UNKNOWN);
+	/* Regions: the failover record comes first in config order. */
+	cr_expect_eq(policy_region_control(w.p, "us-east-1"), 0);
+	cr_expect_eq(policy_region_control(w.p, "us-west-2"), 1);
+	cr_expect_eq(policy_region_control(w.p, "ap-south-1"), -1);
+	world_free();
+	world_new(ROLE("        when-none-on: servfail\n"), 100);
+	st[0] = st[1] = OFF;
+	cr_expect_eq(policy_role(w.p, st, "us-east-1"), POLICY_ROLE_UNKNOWN);
+}
