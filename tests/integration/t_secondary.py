@@ -1,0 +1,311 @@
+#!/usr/bin/python3
+"""t_secondary.py -- real NSD and Knot DNS as secondaries of arcdnsd.
+
+arcsim (plain HTTP) and an arcdnsd mirroring it serve svc.example.internal.
+with ARC-driven records (api A failover east -> west, role TXT), notify:
+to an NSD and a Knot DNS, allow-transfer: [127.0.0.0/8]. NSD
+(/usr/sbin/nsd -d) and Knot (/usr/sbin/knotd) run in the foreground on
+loopback ports with their own folders, as secondaries (request-xfr /
+master to arcdnsd, allow-notify / acl notify from 127.0.0.1). The zone's
+SOA refresh and retry are an hour: a secondary that follows a flip within
+the bounds below did so because of our NOTIFY.
+
+  - AXFR from arcdnsd: SOA first and last, static and ARC-driven records
+    at current values, the current serial; IXFR over TCP: the same full
+    AXFR-style reply; IXFR over UDP: just the SOA (RFC 1995 section 4);
+  - each secondary transfers the zone and serves the ARC-driven answer
+    and our serial;
+  - after a flip through arcsim (boto3), arcdnsd's serial moves forward,
+    each secondary is NOTIFYed, transfers again and serves the new answer
+    and the new serial; and back;
+  - with a TSIG key (keys: + tsig-key:, the same key in NSD and Knot):
+    unsigned or wrongly signed AXFR is refused, a signed one succeeds and
+    verifies, the secondaries transfer with the key and follow a flip
+    (their ACLs take only signed NOTIFYs);
+  - allow-transfer: [127.0.0.1/32]: AXFR and IXFR from 127.0.0.2 are
+    REFUSED, from 127.0.0.1 allowed; a zone without allow-transfer
+    refuses every transfer.
+
+A missing nsd or knotd binary SKIPs that server's checks (the file SKIPs
+when both are missing).
+"""
+
+import os
+import re
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import (DIG, Message, bound, build_query, encode_name, frame,  # noqa: E402
+                     recv_exact, tcp_connect)
+from peers import (API, EAST_ARN, EAST_IP, KEY_ALG, KEY_NAME, KEY_SECRET,  # noqa: E402
+                   ORIGIN, ROLE_EAST, ROLE_WEST, WEST_IP, WWW_IP, ArcZone, Knot,
+                   Nsd, answer_of, dig_at, dig_xfr, flip, query_at, wait_for)
+from simharness import ArcSim, run_sim  # noqa: E402
+
+FOLLOW = 10.0       # s: flip -> secondary serves the new answer (poll 250ms)
+
+
+def serial_newer(new, old):
+    """RFC 1982: new is ahead of old."""
+    if new is None or old is None or new == old:
+        return False
+    return (new - old) % (1 << 32) < (1 << 31)
+
+
+# ---------------------------------------------------------------------------
+# raw zone transfers
+
+def soa_rr(serial):
+    rdata = b"\x00\x00" + struct.pack("!IIIII", serial, 0, 0, 0, 0)
+    return encode_name(ORIGIN) + struct.pack("!HHIH", 6, 1, 0, len(rdata)) + rdata
+
+
+def xfr_raw(port, qtype="AXFR", serial=None, src=None, timeout=5.0):
+    """One AXFR (or IXFR with our SOA serial) over TCP: the list of reply
+    Messages, ending at the closing SOA, an error reply, EOF or the bound."""
+    if qtype == "IXFR":
+        q = build_query(ORIGIN, "IXFR", rd=False, nscount=1, extra=soa_rr(serial or 0))
+    else:
+        q = build_query(ORIGIN, "AXFR", rd=False)
+    try:
+        s = tcp_connect("127.0.0.1", port, timeout, src)
+    except OSError:
+        return []
+    msgs = []
+    try:
+        s.sendall(frame(q))
+        deadline = time.monotonic() + bound(timeout)
+        soas = 0
+        for _ in range(1000):
+            hdr = recv_exact(s, 2, deadline)
+            if len(hdr) < 2:
+                break
+            n = struct.unpack("!H", hdr)[0]
+            body = recv_exact(s, n, deadline)
+            if len(body) < n:
+                break
+            try:
+                m = Message(body)
+            except ValueError:
+                break
+            msgs.append(m)
+            if m.rcode != 0:
+                break
+            soas += len(m.rrs("answer", "SOA"))
+            if soas >= 2 or (qtype == "IXFR" and soas == 1 and len(m.answer) == 1
+                             and len(msgs) == 1):
+                break
+    except OSError:
+        pass
+    finally:
+        s.close()
+    return msgs
+
+
+def xfr_rrs(msgs):
+    out = []
+    for m in msgs:
+        out.extend(m.answer)
+    return out
+
+
+def check_full_transfer(t, msgs, serial, east_or_west, label):
+    """A full AXFR-style stream: SOA ... SOA with the current contents."""
+    rrs = xfr_rrs(msgs)
+    rc = msgs[0].rcode_name if msgs else None
+    t.is_(rc, "NOERROR", "%s: NOERROR" % label)
+    ok = (len(rrs) >= 2 and rrs[0].tname == "SOA" and rrs[-1].tname == "SOA"
+          and rrs[0].fields[2] == serial and rrs[-1].fields[2] == serial)
+    t.ok(ok, "%s: SOA (serial %s) first and last" % (label, serial),
+         "\n".join(repr(r) for r in rrs))
+    if len(rrs) >= 2:
+        rrs = rrs[1:-1]
+
+    def have(name, rtype, text):
+        return any(r.name.lower() == name.lower() and r.tname == rtype and r.text == text
+                   for r in rrs)
+    t.ok(have("www." + ORIGIN, "A", WWW_IP) and have("ns1." + ORIGIN, "A", "127.0.0.1"),
+         "%s: static records" % label, "\n".join(repr(r) for r in rrs))
+    want_ip = EAST_IP if east_or_west == "east" else WEST_IP
+    apis = sorted(r.text for r in rrs if r.name.lower() == API and r.tname == "A")
+    t.is_(apis, [want_ip], "%s: api A at its current value" % label)
+    active, passive = (ROLE_EAST, ROLE_WEST) if east_or_west == "east" else (ROLE_WEST, ROLE_EAST)
+    t.ok(have(active, "TXT", '"active"') and have(passive, "TXT", '"passive"'),
+         "%s: role TXT records at their current values" % label,
+         "\n".join(repr(r) for r in rrs if r.tname == "TXT"))
+    soa_inside = [r for r in rrs if r.tname == "SOA"]
+    t.is_(len(soa_inside), 0, "%s: no SOA inside the stream (not an incremental reply)" % label)
+
+
+# ---------------------------------------------------------------------------
+# phases
+
+def secondaries_follow(t, sim, d, peers, label, tsig=False):
+    """Each peer serves arcdnsd's answer and serial; then flip east Off and
+    On again through arcsim, and each peer follows both times."""
+    for p in peers:
+        want = ([EAST_IP], d.serial())
+        got, took = wait_for(lambda: (p.api(), p.serial()) == want, FOLLOW)
+        t.ok(got, "%s: %s transferred the zone: api %s, serial %s (%.2fs)" % (
+            label, p.LABEL, want[0], want[1], took),
+            "got api %r serial %r" % (p.api(), p.serial()))
+        role = answer_of(query_at(p.port, ROLE_EAST, "TXT"), "TXT")
+        t.is_(role, ['"active"'], "%s: %s serves the role TXT" % (label, p.LABEL))
+    for state, ip, side in (("Off", WEST_IP, "west"), ("On", EAST_IP, "east")):
+        old = d.serial()
+        marks = {p.LABEL: len(p.log_text()) for p in peers}
+        dmark = len(d.log_text())
+        flip(sim, EAST_ARN, state)
+        got, took = wait_for(lambda: d.api() == [ip] and serial_newer(d.serial(), old), FOLLOW)
+        new = d.serial()
+        t.ok(got, "%s: east %s: arcdnsd answers %s, serial %s -> %s (%.2fs)" % (
+            label, state, ip, old, new, took), "api %r serial %r" % (d.api(), new))
+        for p in peers:
+            got, took = wait_for(lambda: (p.api(), p.serial()) == ([ip], new), FOLLOW)
+            t.ok(got, "%s: east %s: %s serves %s and serial %s (%.2fs after arcdnsd)" % (
+                label, state, p.LABEL, ip, new, took),
+                "got api %r serial %r" % (p.api(), p.serial()))
+            log = p.log_text()[marks[p.LABEL]:]
+            t.ok(re.search(p.NOTIFY_RX, log), "%s: east %s: %s logged our NOTIFY" % (
+                label, state, p.LABEL), log[-2000:])
+            ack = d.wait_log(r"notify: svc\.example\.internal\. serial %d acknowledged by "
+                             r"127\.0\.0\.1:%d\b" % (new, p.port), 2, start_at=dmark)
+            t.ok(ack, "%s: east %s: arcdnsd logged %s's acknowledgement of serial %s" % (
+                label, state, p.LABEL, new))
+            if tsig and p.TSIG_RX:
+                t.ok(re.search(p.TSIG_RX, log), "%s: east %s: %s verified the transfer's "
+                     "TSIG" % (label, state, p.LABEL), log[-2000:])
+        role = [answer_of(query_at(p.port, ROLE_EAST if side == "east" else ROLE_WEST,
+                                   "TXT"), "TXT") for p in peers]
+        t.is_(role, [['"active"']] * len(peers),
+              "%s: east %s: the secondaries' role TXT follows" % (label, state))
+
+
+def start_peers(t, d_port, nsd_port, knot_port, tsig):
+    peers = []
+    for cls, port in ((Nsd, nsd_port), (Knot, knot_port)):
+        if not cls.available():
+            t.skip("%s as a secondary" % cls.LABEL, "%s not installed (apt-get install %s)" % (
+                cls.BINARY, "nsd" if cls is Nsd else "knot"))
+            continue
+        peers.append(cls(t, d_port, tsig=tsig, port=port).start())
+    return peers
+
+
+def check_plain(t, sim):
+    nsd_port, knot_port = _ports(2)
+    d = ArcZone(t, sim, notify=["127.0.0.1:%d" % nsd_port, "127.0.0.1:%d" % knot_port],
+                allow_transfer=["127.0.0.0/8"], name="secondary").start()
+    t.ok(d.wait_mirrored(EAST_IP), "arcdnsd mirrors arcsim: api A %s" % EAST_IP,
+         "api %r" % d.api())
+    serial = d.serial()
+    check_full_transfer(t, xfr_raw(d.port, "AXFR"), serial, "east", "AXFR")
+    check_full_transfer(t, xfr_raw(d.port, "IXFR", serial=(serial - 1) % (1 << 32)),
+                        serial, "east", "IXFR over TCP (full reply)")
+    if DIG is not None:
+        text, rrs = dig_xfr(d.port, ["+notcp", "ixfr=%d" % ((serial - 1) % (1 << 32)), ORIGIN])
+        t.ok(len(rrs) == 1 and rrs[0].type == "SOA" and rrs[0].rdata.split()[2] == str(serial),
+             "IXFR over UDP: just the SOA (serial %s)" % serial, text)
+        text, rrs = dig_xfr(d.port, ["axfr", ORIGIN])
+        t.ok(len(rrs) >= 8 and rrs[0].type == "SOA" and rrs[-1].type == "SOA",
+             "dig axfr: a full transfer (%d records)" % len(rrs), text)
+    peers = start_peers(t, d.port, nsd_port, knot_port, tsig=False)
+    secondaries_follow(t, sim, d, peers, "no key")
+    for p in peers:
+        p.stop()
+    d.stop()
+
+
+def check_tsig(t, sim):
+    nsd_port, knot_port = _ports(2)
+    d = ArcZone(t, sim, notify=["127.0.0.1:%d" % nsd_port, "127.0.0.1:%d" % knot_port],
+                allow_transfer=["127.0.0.0/8"], tsig=True, name="secondary-tsig").start()
+    t.ok(d.wait_mirrored(EAST_IP), "TSIG: arcdnsd mirrors arcsim", "api %r" % d.api())
+    msgs = xfr_raw(d.port, "AXFR")
+    rc = msgs[0].rcode_name if msgs else None
+    t.ok(rc in ("REFUSED", "NOTAUTH") and not xfr_rrs(msgs),
+         "TSIG: an unsigned AXFR gets no data (rcode %s)" % rc,
+         "\n".join(m.summary() for m in msgs[:2]))
+    if DIG is not None:
+        key = "%s:%s:%s" % (KEY_ALG, KEY_NAME, KEY_SECRET)
+        text, rrs = dig_xfr(d.port, ["-y", key, "axfr", ORIGIN])
+        signed = [r for r in rrs if r.type == "TSIG"]
+        rrs = [r for r in rrs if r.type != "TSIG"]
+        t.ok(len(rrs) >= 8 and rrs[0].type == "SOA" and rrs[-1].type == "SOA"
+             and signed and not re.search(
+                 r"tsig verify failure|could not be validated|BADSIG|BADKEY", text, re.I),
+             "TSIG: a signed AXFR (dig -y) transfers, and the reply verifies", text)
+        bad = "%s:%s:%s" % (KEY_ALG, KEY_NAME, "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC13cm9uZw==")
+        text, rrs = dig_xfr(d.port, ["-y", bad, "axfr", ORIGIN])
+        t.ok(not [r for r in rrs if r.type in ("A", "TXT")],
+             "TSIG: an AXFR signed with the wrong secret gets no data", text)
+    else:
+        t.skip("TSIG: dig -y", "dig not installed")
+    peers = start_peers(t, d.port, nsd_port, knot_port, tsig=True)
+    secondaries_follow(t, sim, d, peers, "TSIG", tsig=True)
+    for p in peers:
+        p.stop()
+    d.stop()
+
+
+def check_refused(t):
+    d = ArcZone(t, None, allow_transfer=["127.0.0.1/32"], name="xfr-acl").start()
+    serial = d.serial()
+    msgs = xfr_raw(d.port, "AXFR", src="127.0.0.2")
+    t.is_(msgs[0].rcode_name if msgs else None, "REFUSED",
+          "allow-transfer 127.0.0.1/32: AXFR from 127.0.0.2 is REFUSED")
+    t.is_(xfr_rrs(msgs), [], "... with no records")
+    msgs = xfr_raw(d.port, "IXFR", serial=serial, src="127.0.0.2")
+    t.is_(msgs[0].rcode_name if msgs else None, "REFUSED",
+          "allow-transfer 127.0.0.1/32: IXFR from 127.0.0.2 is REFUSED")
+    if DIG is not None:
+        text, rrs = dig_xfr(d.port, ["-b", "127.0.0.2", "axfr", ORIGIN])
+        t.ok(not rrs and re.search(r"Transfer failed", text),
+             "dig -b 127.0.0.2 axfr: Transfer failed", text)
+    msgs = xfr_raw(d.port, "AXFR", src="127.0.0.1")
+    rrs = xfr_rrs(msgs)
+    t.ok(len(rrs) >= 2 and rrs[0].tname == "SOA" and rrs[-1].tname == "SOA"
+         and rrs[0].fields[2] == serial,
+         "allow-transfer 127.0.0.1/32: AXFR from 127.0.0.1 transfers",
+         "\n".join(m.summary() for m in msgs[:3]))
+    t.ok(d.alive(), "arcdnsd runs after the refused transfers")
+    d.stop()
+
+    d = ArcZone(t, None, name="xfr-none").start()
+    msgs = xfr_raw(d.port, "AXFR", src="127.0.0.1")
+    t.is_(msgs[0].rcode_name if msgs else None, "REFUSED",
+          "no allow-transfer: AXFR from 127.0.0.1 is REFUSED")
+    d.stop()
+
+
+def _ports(n):
+    """n distinct free loopback ports (UDP and TCP)."""
+    from harness import free_port
+    ports = []
+    for _ in range(50):
+        p = free_port()
+        if p not in ports:
+            ports.append(p)
+        if len(ports) == n:
+            return ports
+    raise RuntimeError("no %d free ports" % n)
+
+
+def main(t):
+    if not Nsd.available() and not Knot.available():
+        t._emit("1..0 # SKIP neither %s nor %s installed (apt-get install nsd knot)" % (
+            Nsd.BINARY, Knot.BINARY))
+        t.finished = True
+        return
+    check_refused(t)
+    sim = ArcSim(t, plain=True, name="secondary").start()
+    check_plain(t, sim)
+    check_tsig(t, sim)
+    sim.stop()
+
+
+if __name__ == "__main__":
+    run_sim(main, timeout=240)
