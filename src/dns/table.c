@@ -1054,6 +1054,12 @@ table_set_state(struct table *t, const struct mirror *m,
 	    (uint64_t)((h ^ (h >> 48)) & 0xffffffffffffull));
 }
 
+const char *
+table_state_hash(const struct table *t)
+{
+	return t->hash;
+}
+
 bool
 table_is_state_name(const uint8_t *lname, size_t len)
 {

@@ -101,6 +101,11 @@ const struct tmpl	*table_chaos(const struct table *t,
  */
 void	table_set_state(struct table *t, const struct mirror *m,
 	    const _Atomic uint64_t *last_success_ms, uint64_t stale_after_ms);
+/*
+ * The 12 hex digits of the state hash that state.arcdns shows ("" before
+ * table_set_state()); HTTP /v1/state shows the same. Borrowed from t.
+ */
+const char	*table_state_hash(const struct table *t);
 /* Is lname (lower case, len bytes) "state.arcdns."? */
 bool	table_is_state_name(const uint8_t *lname, size_t len);
 /* May client read it (server.chaos-clients)? */

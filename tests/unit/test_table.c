@@ -900,6 +900,8 @@ Test(table_state, controls_freshness_and_hash)
 		len = table_state_rrs(w2.t, 12500, buf, sizeof(buf), &n);
 		state_texts(buf, len, n, txt);
 		snprintf(h1, sizeof(h1), "%s", txt[3]);
+		cr_expect(strncmp(h1 + 5, table_state_hash(w2.t), 12) == 0,
+		    "%s vs %s", h1, table_state_hash(w2.t));
 		len = table_state_rrs(w1.t, 12500, buf, sizeof(buf), &n);
 		state_texts(buf, len, n, txt);
 		cr_expect_str_eq(txt[3], h1);
