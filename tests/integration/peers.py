@@ -22,6 +22,7 @@ as the real SDK does), answer_of() and serial_of().
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -180,6 +181,16 @@ class ArcZone(Daemon):
     def wait_mirrored(self, expect, timeout=10):
         """Wait until api A answers `expect` (the mirror has state)."""
         return wait_for(lambda: self.api() == [expect], timeout)[0]
+
+    def restart(self, timeout=10):
+        """SIGTERM, then start again on the same port with the same folder
+        (state-dir kept), so that peers configured with our address keep
+        it. Returns (exit status, ready)."""
+        self.signal(signal.SIGTERM)
+        code = self.wait_exit(timeout)
+        mark = len(self.log_text())
+        ready, _ = self._spawn_and_wait(mark)
+        return code, ready
 
 
 # ---------------------------------------------------------------------------

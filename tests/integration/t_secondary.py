@@ -18,6 +18,8 @@ the bounds below did so because of our NOTIFY.
   - after a flip through arcsim (boto3), arcdnsd's serial moves forward,
     each secondary is NOTIFYed, transfers again and serves the new answer
     and the new serial; and back;
+  - arcdnsd restarted on the same port (same state-dir): its serial does
+    not go back, and the secondaries follow the next flips;
   - with a TSIG key (keys: + tsig-key:, the same key in NSD and Knot):
     unsigned or wrongly signed AXFR is refused, a signed one succeeds and
     verifies, the secondaries transfer with the key and follow a flip
@@ -184,6 +186,39 @@ def secondaries_follow(t, sim, d, peers, label, tsig=False):
               "%s: east %s: the secondaries' role TXT follows" % (label, state))
 
 
+def check_restart(t, sim, d, peers):
+    """arcdnsd restarts on the same port while east flips: its serial is
+    ahead of every serial it served before (state-dir/serials.json), so
+    the secondaries take the new zone."""
+    before = d.serial()
+    code, ready = d.restart()
+    t.ok(code == 0 and ready, "restart: clean stop (status %s) and ready again" % code)
+    got, _ = wait_for(lambda: d.api() == [EAST_IP], FOLLOW)
+    t.ok(got, "restart: arcdnsd answers %s again" % EAST_IP, "api %r" % d.api())
+    after = d.serial()
+    t.ok(after == before or serial_newer(after, before),
+         "restart: the serial did not go back (%s -> %s)" % (before, after))
+    marks = {p.LABEL: len(p.log_text()) for p in peers}
+    flip(sim, EAST_ARN, "Off")
+    got, took = wait_for(lambda: d.api() == [WEST_IP] and serial_newer(d.serial(), after),
+                         FOLLOW)
+    new = d.serial()
+    t.ok(got, "restart: east Off: arcdnsd answers %s, serial %s -> %s" % (WEST_IP, after, new))
+    for p in peers:
+        got, took = wait_for(lambda: (p.api(), p.serial()) == ([WEST_IP], new), FOLLOW)
+        t.ok(got, "restart: east Off: %s serves %s and serial %s (%.2fs)" % (
+            p.LABEL, WEST_IP, new, took), "got api %r serial %r\n%s" % (
+                p.api(), p.serial(), p.log_text()[marks[p.LABEL]:][-2000:]))
+    flip(sim, EAST_ARN, "On")
+    got, _ = wait_for(lambda: d.api() == [EAST_IP], FOLLOW)
+    t.ok(got, "restart: east On again", "api %r" % d.api())
+    new = d.serial()
+    for p in peers:
+        got, took = wait_for(lambda: (p.api(), p.serial()) == ([EAST_IP], new), FOLLOW)
+        t.ok(got, "restart: east On: %s serves %s and serial %s (%.2fs)" % (
+            p.LABEL, EAST_IP, new, took), "got api %r serial %r" % (p.api(), p.serial()))
+
+
 def start_peers(t, d_port, nsd_port, knot_port, tsig):
     peers = []
     for cls, port in ((Nsd, nsd_port), (Knot, knot_port)):
@@ -214,6 +249,7 @@ def check_plain(t, sim):
              "dig axfr: a full transfer (%d records)" % len(rrs), text)
     peers = start_peers(t, d.port, nsd_port, knot_port, tsig=False)
     secondaries_follow(t, sim, d, peers, "no key")
+    check_restart(t, sim, d, peers)
     for p in peers:
         p.stop()
     d.stop()
