@@ -124,11 +124,14 @@ class ArcZone(Daemon):
 
     sim: a running plain ArcSim, or None for a zone with no records and no
     arc: section. notify: list of "addr:port"; allow_transfer: list of
-    CIDRs or None (no key); tsig: True to add keys: and tsig-key:."""
+    CIDRs or None (no key); tsig: True to add keys: and tsig-key:; bulk:
+    that many extra static names (hN A and TXT) so that a transfer takes
+    several messages."""
 
     def __init__(self, t, sim, notify=(), allow_transfer=None, tsig=False,
-                 ttl=2, poll_ms=250, name="arczone"):
+                 ttl=2, poll_ms=250, name="arczone", bulk=0):
         Daemon.__init__(self, t, "svc.example.internal.zone", name=name)
+        self.bulk = bulk        # static names h0 .. h<bulk-1> (A + TXT)
         self.sim = sim
         self.notify = list(notify)
         self.allow_transfer = allow_transfer
@@ -162,6 +165,9 @@ class ArcZone(Daemon):
     def _write_conf(self):
         with open(os.path.join(self.dir, "svc.example.internal.zone"), "w") as f:
             f.write(ZONE_TEXT)
+            for i in range(self.bulk):
+                f.write("h%d 300 IN A 198.51.%d.%d\nh%d 300 IN TXT \"bulk record %d of %d\"\n" % (
+                    i, i // 256 % 256, i % 256, i, i, self.bulk))
         Daemon._write_conf(self)
 
     def start(self, attempts=4):

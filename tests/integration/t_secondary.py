@@ -10,8 +10,9 @@ master to arcdnsd, allow-notify / acl notify from 127.0.0.1). The zone's
 SOA refresh and retry are an hour: a secondary that follows a flip within
 the bounds below did so because of our NOTIFY.
 
-  - AXFR from arcdnsd: SOA first and last, static and ARC-driven records
-    at current values, the current serial; IXFR over TCP: the same full
+  - AXFR from arcdnsd (a zone of ~100 KB, several messages): SOA first
+    and last, static and ARC-driven records at current values, the current
+    serial; IXFR over TCP: the same full
     AXFR-style reply; IXFR over UDP: just the SOA (RFC 1995 section 4);
   - each secondary transfers the zone and serves the ARC-driven answer
     and our serial;
@@ -21,8 +22,8 @@ the bounds below did so because of our NOTIFY.
   - arcdnsd restarted on the same port (same state-dir): its serial does
     not go back, and the secondaries follow the next flips;
   - with a TSIG key (keys: + tsig-key:, the same key in NSD and Knot):
-    unsigned or wrongly signed AXFR is refused, a signed one succeeds and
-    verifies, the secondaries transfer with the key and follow a flip
+    unsigned or wrongly signed AXFR is refused, a signed one succeeds with
+    every message signed and verified, the secondaries transfer with the key and follow a flip
     (their ACLs take only signed NOTIFYs);
   - allow-transfer: [127.0.0.1/32]: AXFR and IXFR from 127.0.0.2 are
     REFUSED, from 127.0.0.1 allowed; a zone without allow-transfer
@@ -48,6 +49,8 @@ from peers import (API, EAST_ARN, EAST_IP, KEY_ALG, KEY_NAME, KEY_SECRET,  # noq
 from simharness import ArcSim, run_sim  # noqa: E402
 
 FOLLOW = 10.0       # s: flip -> secondary serves the new answer (poll 250ms)
+BULK = 1500         # extra static names (A + TXT): a transfer of ~100 KB
+LAST = "h%d.%s" % (BULK - 1, ORIGIN)
 
 
 def serial_newer(new, old):
@@ -140,6 +143,9 @@ def check_full_transfer(t, msgs, serial, east_or_west, label):
          "\n".join(repr(r) for r in rrs if r.tname == "TXT"))
     soa_inside = [r for r in rrs if r.tname == "SOA"]
     t.is_(len(soa_inside), 0, "%s: no SOA inside the stream (not an incremental reply)" % label)
+    bulk = [r for r in rrs if r.name.lower().startswith("h") and r.tname in ("A", "TXT")]
+    t.ok(len(bulk) == 2 * BULK and len(msgs) > 1,
+         "%s: all %d bulk records, in %d messages" % (label, len(bulk), len(msgs)))
 
 
 # ---------------------------------------------------------------------------
@@ -156,6 +162,9 @@ def secondaries_follow(t, sim, d, peers, label, tsig=False):
             "got api %r serial %r" % (p.api(), p.serial()))
         role = answer_of(query_at(p.port, ROLE_EAST, "TXT"), "TXT")
         t.is_(role, ['"active"'], "%s: %s serves the role TXT" % (label, p.LABEL))
+        t.is_(answer_of(query_at(p.port, LAST, "TXT"), "TXT"),
+              ['"bulk record %d of %d"' % (BULK - 1, BULK)],
+              "%s: %s has the whole multi-message transfer (%s)" % (label, p.LABEL, LAST))
     for state, ip, side in (("Off", WEST_IP, "west"), ("On", EAST_IP, "east")):
         old = d.serial()
         marks = {p.LABEL: len(p.log_text()) for p in peers}
@@ -233,7 +242,7 @@ def start_peers(t, d_port, nsd_port, knot_port, tsig):
 def check_plain(t, sim):
     nsd_port, knot_port = _ports(2)
     d = ArcZone(t, sim, notify=["127.0.0.1:%d" % nsd_port, "127.0.0.1:%d" % knot_port],
-                allow_transfer=["127.0.0.0/8"], name="secondary").start()
+                allow_transfer=["127.0.0.0/8"], name="secondary", bulk=BULK).start()
     t.ok(d.wait_mirrored(EAST_IP), "arcdnsd mirrors arcsim: api A %s" % EAST_IP,
          "api %r" % d.api())
     serial = d.serial()
@@ -245,8 +254,8 @@ def check_plain(t, sim):
         t.ok(len(rrs) == 1 and rrs[0].type == "SOA" and rrs[0].rdata.split()[2] == str(serial),
              "IXFR over UDP: just the SOA (serial %s)" % serial, text)
         text, rrs = dig_xfr(d.port, ["axfr", ORIGIN])
-        t.ok(len(rrs) >= 8 and rrs[0].type == "SOA" and rrs[-1].type == "SOA",
-             "dig axfr: a full transfer (%d records)" % len(rrs), text)
+        t.ok(len(rrs) == 8 + 2 * BULK and rrs[0].type == "SOA" and rrs[-1].type == "SOA",
+             "dig axfr: a full transfer (%d records)" % len(rrs), text[-3000:])
     peers = start_peers(t, d.port, nsd_port, knot_port, tsig=False)
     secondaries_follow(t, sim, d, peers, "no key")
     check_restart(t, sim, d, peers)
@@ -258,7 +267,8 @@ def check_plain(t, sim):
 def check_tsig(t, sim):
     nsd_port, knot_port = _ports(2)
     d = ArcZone(t, sim, notify=["127.0.0.1:%d" % nsd_port, "127.0.0.1:%d" % knot_port],
-                allow_transfer=["127.0.0.0/8"], tsig=True, name="secondary-tsig").start()
+                allow_transfer=["127.0.0.0/8"], tsig=True, name="secondary-tsig",
+                bulk=BULK).start()
     t.ok(d.wait_mirrored(EAST_IP), "TSIG: arcdnsd mirrors arcsim", "api %r" % d.api())
     msgs = xfr_raw(d.port, "AXFR")
     rc = msgs[0].rcode_name if msgs else None
@@ -270,10 +280,14 @@ def check_tsig(t, sim):
         text, rrs = dig_xfr(d.port, ["-y", key, "axfr", ORIGIN])
         signed = [r for r in rrs if r.type == "TSIG"]
         rrs = [r for r in rrs if r.type != "TSIG"]
-        t.ok(len(rrs) >= 8 and rrs[0].type == "SOA" and rrs[-1].type == "SOA"
-             and signed and not re.search(
-                 r"tsig verify failure|could not be validated|BADSIG|BADKEY", text, re.I),
-             "TSIG: a signed AXFR (dig -y) transfers, and the reply verifies", text)
+        m = re.search(r"XFR size: (\d+) records \(messages (\d+)", text)
+        nmsg = int(m.group(2)) if m else 0
+        t.ok(len(rrs) == 8 + 2 * BULK and rrs[0].type == "SOA" and rrs[-1].type == "SOA"
+             and len(signed) == nmsg and nmsg > 1 and not re.search(
+                 r"tsig verify failure|could not be validated|BADSIG|BADKEY|"
+                 r"Couldn't verify", text, re.I),
+             "TSIG: a signed AXFR (dig -y) transfers in %d messages, each signed (%d TSIG), "
+             "and every one verifies" % (nmsg, len(signed)), text[-3000:])
         bad = "%s:%s:%s" % (KEY_ALG, KEY_NAME, "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC13cm9uZw==")
         text, rrs = dig_xfr(d.port, ["-y", bad, "axfr", ORIGIN])
         t.ok(not [r for r in rrs if r.type in ("A", "TXT")],
