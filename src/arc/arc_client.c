@@ -49,6 +49,10 @@ struct endpoint {
 	bool			 too_big;
 	char			 errtype[96];
 	char			 retry_after[32];
+	/* per request, for arc_client_endpoint() */
+	size_t			 cidx;		/* index in conf */
+	uint64_t		 req_started;	/* monotonic */
+	struct arc_ep_info	 info;		/* counters only */
 };
 
 struct arc_client {
@@ -80,6 +84,7 @@ struct arc_client {
 	bool			*missing_logged;	/* per control */
 	enum mirror_state	*old;		/* per control, scratch */
 	struct arc_stats	 stats;
+	size_t			*by_conf;	/* conf index -> eps index */
 };
 
 /* ---- pure decision logic -------------------------------------------- */
@@ -675,6 +680,48 @@ add_header(struct curl_slist *l, const char *name, const char *value)
 	return r;
 }
 
+static const uint64_t lat_bounds[ARC_LAT_BUCKETS] = {
+	5, 10, 25, 50, 100, 250, 500, 1000, 2500, UINT64_MAX
+};
+
+uint64_t
+arc_lat_bound_ms(size_t k)
+{
+	return k < ARC_LAT_BUCKETS ? lat_bounds[k] : UINT64_MAX;
+}
+
+/* A request of ep finished with class cls: its counters and latency. */
+static void
+count_done(struct endpoint *ep, enum arc_class cls)
+{
+	struct arc_ep_info *in = &ep->info;
+	uint64_t now = now_mono(ep->ac), d;
+
+	d = now > ep->req_started ? now - ep->req_started : 0;
+	switch (cls) {
+	case ARC_CLASS_OK:
+		in->ok++;
+		break;
+	case ARC_CLASS_ENDPOINT:
+		in->err_endpoint++;
+		break;
+	case ARC_CLASS_THROTTLE:
+		in->err_throttle++;
+		break;
+	case ARC_CLASS_AUTH:
+		in->err_auth++;
+		break;
+	case ARC_CLASS_CONFIG:
+		in->err_config++;
+		break;
+	}
+	in->last_latency_ms = d;
+	in->latency_sum_ms += d;
+	for (size_t k = 0; k < ARC_LAT_BUCKETS; k++)
+		if (d <= lat_bounds[k])
+			in->latency_le[k]++;
+}
+
 /* Build, sign and start the request for the next page of ep's attempt. */
 static void
 send_page(struct endpoint *ep)
@@ -726,9 +773,13 @@ send_page(struct endpoint *ep)
 	set_options(ep, body);
 	free(body);
 	ac->stats.requests++;
-	if (curl_ev_add(ac->ce, ep->easy, done_cb, ep) != 0)
+	ep->info.requests++;
+	ep->req_started = now_mono(ac);
+	if (curl_ev_add(ac->ce, ep->easy, done_cb, ep) != 0) {
+		count_done(ep, ARC_CLASS_ENDPOINT);
 		attempt_failed(ep, ARC_CLASS_ENDPOINT, "curl refused the "
 		    "request", 0);
+	}
 }
 
 static void
@@ -1011,14 +1062,17 @@ done_cb(CURL *easy, int result, void *arg)
 	if (result != 0)
 		snprintf(code, sizeof(code), "%s", curl_easy_strerror(result));
 	if (cls != ARC_CLASS_OK) {
+		count_done(ep, cls);
 		attempt_failed(ep, cls, code, ra);
 		return;
 	}
 	if (arc_page_decode(ep->buf, ep->len, &ep->page, &err) != 0) {
+		count_done(ep, ARC_CLASS_ENDPOINT);
 		attempt_failed(ep, ARC_CLASS_ENDPOINT, err, 0);
 		free(err);
 		return;
 	}
+	count_done(ep, ARC_CLASS_OK);
 	ep->pages++;
 	if (ep->page.next_token != NULL) {
 		if (ep->pages >= ARC_MAX_PAGES) {
@@ -1153,6 +1207,7 @@ arc_client_new(struct event_base *base, const struct conf *conf,
 		bool plain;
 
 		ac->eps[i].ac = ac;
+		ac->eps[i].cidx = i;
 		if (endpoint_init(&ac->eps[i], &ac->ca->endpoints[i], &plain,
 		    errmsg) != 0) {
 			arc_client_free(ac);
@@ -1176,6 +1231,9 @@ arc_client_new(struct event_base *base, const struct conf *conf,
 		ac->eps[i] = ac->eps[j];
 		ac->eps[j] = t;
 	}
+	ac->by_conf = xcalloc(ac->n, sizeof(*ac->by_conf));
+	for (size_t i = 0; i < ac->n; i++)
+		ac->by_conf[ac->eps[i].cidx] = i;
 	ac->timer = evtimer_new(base, timer_cb, ac);
 	*out = ac;
 	return 0;
@@ -1206,6 +1264,31 @@ arc_client_stats(const struct arc_client *ac, struct arc_stats *out)
 	*out = ac->stats;
 }
 
+size_t
+arc_client_endpoints(const struct arc_client *ac)
+{
+	return ac != NULL ? ac->n : 0;
+}
+
+void
+arc_client_endpoint(const struct arc_client *ac, size_t i,
+    struct arc_ep_info *out)
+{
+	const struct endpoint *ep = &ac->eps[ac->by_conf[i]];
+	const struct arc_ep_state *st = &ac->st[ac->by_conf[i]];
+	uint64_t now = now_mono(ac);
+
+	*out = ep->info;
+	out->region = ep->region;
+	out->url = ep->url;
+	out->healthy = ep->health != HEALTH_BAD;
+	out->fails = st->fails;
+	out->backoff_until_ms = 0;
+	if (st->hold_until > now)
+		out->backoff_until_ms = ac->clock.wall_ms(ac->clock.arg) +
+		    (st->hold_until - now);
+}
+
 void
 arc_client_free(struct arc_client *ac)
 {
@@ -1227,6 +1310,7 @@ arc_client_free(struct arc_client *ac)
 		event_free(ac->timer);
 	free(ac->eps);
 	free(ac->st);
+	free(ac->by_conf);
 	free(ac->missing_logged);
 	free(ac->old);
 	free(ac->state_path);

@@ -75,6 +75,51 @@ struct arc_stats {
 };
 void	arc_client_stats(const struct arc_client *ac, struct arc_stats *out);
 
+/*
+ * Per endpoint, for HTTP /v1/state and /metrics. A request is one HTTP
+ * request (one page); it counts in requests when it is handed to curl and
+ * in exactly one of ok/err_* when it finishes (the class of
+ * arc_classify(); an undecodable 200 page is err_endpoint). A request
+ * cancelled in flight (the slower of a hedged pair, a reload) never
+ * finishes, so requests >= ok + err_*. An attempt that never reaches
+ * the network (no credentials, cannot sign) is not a request.
+ *
+ * Latency: from the request's start to its end, whatever the outcome,
+ * monotonic clock. latency_le[k] is cumulative (Prometheus "le"): the
+ * finished requests that took at most arc_lat_bound_ms(k); the last
+ * bucket is +Inf and equals ok + err_*.
+ */
+#define ARC_LAT_BUCKETS	10	/* 5 10 25 50 100 250 500 1000 2500 +Inf */
+
+struct arc_ep_info {
+	const char	*region;	/* borrowed from the conf */
+	const char	*url;
+	bool		 healthy;	/* false after a failure, until the
+					   next success; true before any */
+	uint64_t	 last_latency_ms;	/* last finished request, 0:
+						   none yet */
+	uint64_t	 backoff_until_ms;	/* wall clock end of the hold
+						   of a failing endpoint; 0:
+						   not held */
+	uint64_t	 requests, ok, err_endpoint, err_throttle, err_auth,
+			 err_config;
+	uint64_t	 latency_le[ARC_LAT_BUCKETS];
+	uint64_t	 latency_sum_ms;
+	unsigned	 fails;		/* consecutive failures */
+};
+
+/* Upper bound of latency bucket k in ms; UINT64_MAX for the last. */
+uint64_t	arc_lat_bound_ms(size_t k);
+/* How many endpoints (conf->arc.endpoints); 0 for NULL. */
+size_t		arc_client_endpoints(const struct arc_client *ac);
+/*
+ * Endpoint i (< arc_client_endpoints()) in config order (not the
+ * shuffled polling order) into *out; strings borrowed from the conf.
+ * Main thread (the loop that runs the client).
+ */
+void		arc_client_endpoint(const struct arc_client *ac, size_t i,
+		    struct arc_ep_info *out);
+
 /* ---- pure decision logic (exposed for tests) ------------------------ */
 
 enum arc_class {

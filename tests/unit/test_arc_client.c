@@ -938,3 +938,139 @@ Test(client, plain_http_only_on_loopback)
 	    C.dir, &clk, &C.ac, &err), ERR_INVAL);
 	free(err);
 }
+
+/* ---- per-endpoint info (arc_client_endpoint) -------------------------- */
+
+static struct arc_ep_info
+ep_info(size_t i)
+{
+	struct arc_ep_info in;
+
+	cr_assert_lt(i, arc_client_endpoints(C.ac));
+	arc_client_endpoint(C.ac, i, &in);
+	return in;
+}
+
+/* The histogram is cumulative and its +Inf bucket counts every finish. */
+static void
+check_histogram(const struct arc_ep_info *in)
+{
+	uint64_t done = in->ok + in->err_endpoint + in->err_throttle +
+	    in->err_auth + in->err_config;
+
+	for (size_t k = 1; k < ARC_LAT_BUCKETS; k++)
+		cr_expect_geq(in->latency_le[k], in->latency_le[k - 1]);
+	cr_expect_eq(in->latency_le[ARC_LAT_BUCKETS - 1], done);
+	cr_expect_geq(in->requests, done);
+}
+
+Test(arc_client, latency_bounds)
+{
+	static const uint64_t want[ARC_LAT_BUCKETS - 1] = {
+		5, 10, 25, 50, 100, 250, 500, 1000, 2500
+	};
+
+	for (size_t k = 0; k + 1 < ARC_LAT_BUCKETS; k++)
+		cr_expect_eq(arc_lat_bound_ms(k), want[k]);
+	cr_expect_eq(arc_lat_bound_ms(ARC_LAT_BUCKETS - 1), UINT64_MAX);
+	cr_expect_eq(arc_client_endpoints(NULL), 0);
+}
+
+Test(client, endpoint_info_counts_requests)
+{
+	struct arc_ep_info a, b;
+
+	start_client();
+	cr_assert_eq(arc_client_endpoints(C.ac), 2);
+	a = ep_info(0);
+	cr_expect_str_eq(a.region, "us-east-1");
+	cr_expect_str_eq(a.url, C.eps[0].url);
+	cr_expect(a.healthy, "healthy before any answer");
+	(void)run_until(1, 5000);
+	a = ep_info(0);
+	b = ep_info(1);
+	cr_expect_eq(a.requests, 3, "one per page");
+	cr_expect_eq(a.ok, 3);
+	cr_expect_eq(a.err_endpoint + a.err_throttle + a.err_auth +
+	    a.err_config, 0);
+	cr_expect(a.healthy);
+	cr_expect_eq(a.backoff_until_ms, 0);
+	cr_expect_eq(a.fails, 0);
+	cr_expect_leq(a.latency_sum_ms, 3 * 2500, "loopback");
+	check_histogram(&a);
+	cr_expect_str_eq(b.region, "us-west-2");
+	cr_expect_eq(b.requests, 0);
+	cr_expect_eq(b.latency_le[ARC_LAT_BUCKETS - 1], 0);
+}
+
+Test(client, endpoint_info_errors_and_backoff)
+{
+	struct arc_ep_info a, b;
+
+	C.fake[0].mode = FAKE_ERROR;
+	C.fake[0].errors_left = -1;
+	C.fake[0].status = 503;
+	C.fake[0].error_body = "{\"__type\":\"EndpointTemporarilyUnavailable"
+	    "Exception\",\"message\":\"m\"}";
+	start_client();
+	(void)run_until(1, 5000);
+	a = ep_info(0);
+	b = ep_info(1);
+	cr_expect_eq(a.requests, 1);
+	cr_expect_eq(a.err_endpoint, 1);
+	cr_expect_eq(a.ok, 0);
+	cr_expect(!a.healthy);
+	cr_expect_eq(a.fails, 1);
+	/* held 0.5..1 s after the first failure; wall clock is fixed */
+	cr_expect_gt(a.backoff_until_ms, 1714566896000ull);
+	cr_expect_leq(a.backoff_until_ms, 1714566896000ull + 1000);
+	check_histogram(&a);
+	cr_expect_eq(b.ok, 3);
+	cr_expect(b.healthy);
+	cr_expect_eq(b.backoff_until_ms, 0);
+	check_histogram(&b);
+}
+
+Test(client, endpoint_info_throttle_auth_config)
+{
+	struct arc_ep_info a, b;
+
+	C.fake[0].mode = FAKE_ERROR;
+	C.fake[0].errors_left = 1;
+	C.fake[0].status = 403;
+	C.fake[0].error_body = "{\"__type\":\"InvalidSignatureException\","
+	    "\"message\":\"m\"}";
+	C.fake[1].mode = FAKE_ERROR;
+	C.fake[1].errors_left = -1;
+	C.fake[1].status = 429;
+	C.fake[1].error_body = "{\"__type\":\"ThrottlingException\","
+	    "\"message\":\"m\",\"retryAfterSeconds\":2}";
+	start_client();
+	(void)run_until(1, 5000);
+	a = ep_info(0);
+	cr_expect_eq(a.err_auth, 1);
+	cr_expect_geq(a.ok, 3);
+	cr_expect(a.healthy, "an auth retry is not an endpoint failure");
+	check_histogram(&a);
+	/* now the first refuses the configuration and the second throttles */
+	C.fake[0].errors_left = -1;
+	C.fake[0].status = 400;
+	C.fake[0].error_body = "{\"__type\":\"ValidationException\","
+	    "\"message\":\"bad\"}";
+	for (int k = 0; k < 60; k++) {
+		(void)run_until(0, 50);
+		b = ep_info(1);
+		if (b.err_throttle > 0)
+			break;
+	}
+	a = ep_info(0);
+	b = ep_info(1);
+	cr_expect_geq(a.err_config, 1);
+	check_histogram(&a);
+	cr_expect_geq(b.err_throttle, 1, "%llu", (unsigned long long)
+	    b.requests);
+	cr_expect(!b.healthy);
+	cr_expect_geq(b.backoff_until_ms, 1714566896000ull + 1500,
+	    "retry-after 2 s");
+	check_histogram(&b);
+}
