@@ -47,6 +47,7 @@ struct xfr {
 	struct netprefix *acl;
 	size_t		 nacl;
 	struct conf_key	*key;		/* copy, or NULL */
+	bool		 incomplete;	/* a name answers SERVFAIL */
 };
 
 /* --- building ---------------------------------------------------------- */
@@ -320,6 +321,8 @@ xfr_build(const struct zone *z, const struct netprefix *acl, size_t nacl,
 		for (size_t j = 0; j < n->nsets; j++) {
 			const struct zone_rrset *s = &n->sets[j];
 
+			if (s->servfail)
+				x->incomplete = true;
 			if (s == soa)
 				continue;
 			for (size_t k = 0; k < s->count; k++)
@@ -479,6 +482,12 @@ xfr_reply(const struct xfr *x, const uint8_t *query, size_t qlen,
 		/* Another key, a bad MAC, a bad time (or a key we lack). */
 		pos = put_error(buf, query, qend, TSIG_RCODE_NOTAUTH, &ctx,
 		    now);
+		goto done;
+	}
+	if (x->incomplete) {
+		/* Secondaries keep what they have rather than lose names. */
+		pos = put_error(buf, query, qend, WIRE_SERVFAIL,
+		    x->key != NULL ? &ctx : NULL, now);
 		goto done;
 	}
 

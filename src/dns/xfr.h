@@ -21,6 +21,11 @@
  * key, NOTAUTH + BADKEY; wrong MAC, NOTAUTH + BADSIG; clock off by more
  * than the fudge, NOTAUTH + BADTIME. Then every message is signed, the
  * first over the request MAC, the others over the prior MAC.
+ *
+ * A zone with a name that answers SERVFAIL (an ARC-driven name whose
+ * state is unknown, zone_add_servfail) is not transferred: SERVFAIL
+ * (signed when the query was), so that secondaries keep the copy they
+ * have, or serve nothing, rather than serve the zone without that name.
  */
 #ifndef DNS_XFR_H
 #define DNS_XFR_H

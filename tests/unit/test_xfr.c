@@ -674,3 +674,62 @@ Test(xfr, answer_paths)
 	unlink(path);
 	unlink(other);
 }
+
+/* An ARC-driven name whose state is unknown: no transfer, SERVFAIL. */
+Test(xfr, unknown_state_not_transferred)
+{
+	static const uint8_t origin[] = "\3svc\7example\4test";
+	static const uint8_t ns[] = "\3ns1\3svc\7example\4test";
+	static const uint8_t api[] = "\3api\3svc\7example\4test";
+	struct netprefix acl = prefix("127.0.0.0/8");
+	uint8_t soa[2 * sizeof(ns) + 20] = {0};
+	struct zone *z = zone_new(origin, NULL);
+	struct xfr *x, *signd;
+	ldns_rdf *mac = NULL;
+	struct reply r;
+	char *err = NULL;
+	size_t qlen;
+	uint8_t *q;
+
+	memcpy(soa, ns, sizeof(ns));
+	memcpy(soa + sizeof(ns), ns, sizeof(ns));
+	soa[sizeof(soa) - 17] = 7;		/* serial 7 */
+	cr_assert_eq(zone_add_rr(z, origin, LDNS_RR_TYPE_SOA, 60, soa,
+	    sizeof(soa), 0, &err), 0, "%s", err);
+	cr_assert_eq(zone_add_rr(z, origin, LDNS_RR_TYPE_NS, 60, ns,
+	    sizeof(ns), 0, &err), 0, "%s", err);
+	cr_assert_eq(zone_add_rr(z, ns, LDNS_RR_TYPE_A, 60,
+	    (const uint8_t *)"\177\0\0\1", 4, 0, &err), 0, "%s", err);
+	cr_assert_eq(zone_add_servfail(z, api, LDNS_RR_TYPE_A, &err), 0, "%s",
+	    err);
+	cr_assert_eq(zone_finish(z, &err), 0, "%s", err);
+	x = xfr_build(z, &acl, 1, NULL);
+	signd = xfr_build(z, &acl, 1, &key);
+	zone_free(z);
+
+	q = query("svc.example.test.", LDNS_RR_TYPE_AXFR, NULL, NULL, &qlen,
+	    NULL);
+	transfer(x, q, qlen, "127.0.0.1", 1000, &r);
+	check_error(&r, LDNS_RCODE_SERVFAIL, false, 0);
+	reply_free(&r);
+	/* The ACL and the key still come first. */
+	transfer(x, q, qlen, "192.0.2.1", 1000, &r);
+	check_error(&r, LDNS_RCODE_REFUSED, false, 0);
+	reply_free(&r);
+	transfer(signd, q, qlen, "127.0.0.1", 1000, &r);
+	check_error(&r, LDNS_RCODE_NOTAUTH, false, 0);
+	reply_free(&r);
+	free(q);
+	/* Signed: a signed SERVFAIL. */
+	q = query("svc.example.test.", LDNS_RR_TYPE_AXFR, "xfr-key.",
+	    SECRET_B64, &qlen, &mac);
+	transfer(signd, q, qlen, "127.0.0.1", (uint64_t)time(NULL), &r);
+	check_error(&r, LDNS_RCODE_SERVFAIL, true, TSIG_NOERROR);
+	cr_expect(ldns_pkt_tsig_verify(r.pkt[0], r.wire[0], r.len[0],
+	    "xfr-key.", SECRET_B64, mac));
+	reply_free(&r);
+	ldns_rdf_deep_free(mac);
+	free(q);
+	xfr_free(x);
+	xfr_free(signd);
+}
