@@ -377,10 +377,11 @@ class Nsd(Peer):
     NOTIFY_RX = r"notify for svc\.example\.internal\. from 127\.0\.0\.1"
     TSIG_RX = r"received update to serial \d+ .* TSIG verified with key " + KEY_NAME
 
-    def __init__(self, t, primary_port, tsig=False, port=None):
+    def __init__(self, t, primary_port, tsig=False, port=None, source=None):
         Peer.__init__(self, t, port)
         self.primary_port = primary_port
         self.tsig = tsig
+        self.source = source    # outgoing-interface for transfers (a view)
 
     def argv(self, conf):
         return [NSD, "-d", "-c", conf]
@@ -418,8 +419,9 @@ remote-control:
     zonefile: "svc.zone"
     allow-notify: 127.0.0.1 {key}
     request-xfr: 127.0.0.1@{primary} {key}
-""".format(port=self.port, d=d, log=self.log, keyblock=keyblock, origin=ORIGIN,
-           key=key, primary=self.primary_port))
+{outgoing}""".format(port=self.port, d=d, log=self.log, keyblock=keyblock, origin=ORIGIN,
+           key=key, primary=self.primary_port,
+           outgoing="    outgoing-interface: %s\n" % self.source if self.source else ""))
 
 
 class Knot(Peer):

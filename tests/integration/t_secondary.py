@@ -25,6 +25,11 @@ the bounds below did so because of our NOTIFY.
     unsigned or wrongly signed AXFR is refused, a signed one succeeds with
     every message signed and verified, the secondaries transfer with the key and follow a flip
     (their ACLs take only signed NOTIFYs);
+  - two views, each with its own copy of the zone (own values, serial,
+    notify: and allow-transfer:): Knot transfers the default view's copy
+    (from 127.0.0.1), NSD the vpc view's (outgoing-interface 127.0.0.2);
+    each is NOTIFYed by its block and follows flips with its own values
+    and serial;
   - allow-transfer: [127.0.0.1/32]: AXFR and IXFR from 127.0.0.2 are
     REFUSED, from 127.0.0.1 allowed; a zone without allow-transfer
     refuses every transfer.
@@ -43,9 +48,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (DIG, Message, bound, build_query, encode_name, frame,  # noqa: E402
                      recv_exact, tcp_connect)
+from harness import Daemon  # noqa: E402
 from peers import (API, EAST_ARN, EAST_IP, KEY_ALG, KEY_NAME, KEY_SECRET,  # noqa: E402
-                   ORIGIN, ROLE_EAST, ROLE_WEST, WEST_IP, WWW_IP, ArcZone, Knot,
-                   Nsd, answer_of, dig_at, dig_xfr, flip, query_at, wait_for)
+                   ORIGIN, ROLE_EAST, ROLE_WEST, WEST_ARN, WEST_IP, WWW_IP, ArcZone,
+                   Knot, Nsd, answer_of, dig_xfr, flip, query_at, serial_of, wait_for)
+from simharness import REGIONS  # noqa: E402
 from simharness import ArcSim, run_sim  # noqa: E402
 
 FOLLOW = 10.0       # s: flip -> secondary serves the new answer (poll 250ms)
@@ -228,6 +235,122 @@ def check_restart(t, sim, d, peers):
             p.LABEL, EAST_IP, new, took), "got api %r serial %r" % (p.api(), p.serial()))
 
 
+VIEWS_CONF = """\
+server:
+  listen: @LISTEN@
+  state-dir: "@DIR@/state"
+  log: { level: debug }
+zones:
+%(blocks)sviews:
+  - name: vpc
+    match-clients: ["127.0.0.2/32"]
+    zones: [svc-vpc]
+  - name: default
+    match-clients: [any]
+    zones: [svc]
+arc:
+  endpoints:
+%(endpoints)s  poll-interval: 250ms
+  timeout: 500ms
+  credentials: env
+controls:
+  east: { arn: "%(east)s" }
+  west: { arn: "%(west)s" }
+"""
+
+BLOCK = """\
+  - id: %(id)s
+    origin: svc.example.internal.
+    file: svc.example.internal.zone
+    ttl: 2
+    notify: ["%(notify)s"]
+    allow-transfer: ["%(allow)s"]
+    records:
+      - name: api
+        type: A
+        policy: failover
+        targets:
+          - { control: east, region: us-east-1, values: [%(east_ip)s] }
+          - { control: west, region: us-west-2, values: [%(west_ip)s] }
+"""
+
+VPC_EAST_IP = "10.0.9.10"
+VPC_WEST_IP = "10.1.9.10"
+
+
+class ViewsZone(ArcZone):
+    """Two views, each with its own copy of the zone (own values, serial,
+    notify list and allow-transfer): vpc for 127.0.0.2, default for the
+    rest."""
+
+    def __init__(self, t, sim, vpc_notify, default_notify):
+        ArcZone.__init__(self, t, sim, name="secondary-views")
+        self.vpc_notify = vpc_notify
+        self.default_notify = default_notify
+
+    def render(self, template_text=None):
+        blocks = BLOCK % {"id": "svc", "notify": self.default_notify, "allow": "127.0.0.1/32",
+                          "east_ip": EAST_IP, "west_ip": WEST_IP}
+        blocks += BLOCK % {"id": "svc-vpc", "notify": self.vpc_notify, "allow": "127.0.0.2/32",
+                           "east_ip": VPC_EAST_IP, "west_ip": VPC_WEST_IP}
+        eps = "".join('    - { region: %s, url: "%s" }\n' % (REGIONS[i], self.sim.url(i))
+                      for i in range(5))
+        text = VIEWS_CONF % {"blocks": blocks, "endpoints": eps, "east": EAST_ARN,
+                             "west": WEST_ARN}
+        return Daemon.render(self, text)
+
+
+def check_views(t, sim):
+    """Knot (transfers from 127.0.0.1) holds the default view's copy, NSD
+    (outgoing-interface 127.0.0.2) the vpc view's; each block NOTIFYs its
+    own secondary; both follow a flip with their own values and serials."""
+    if not (Nsd.available() and Knot.available()):
+        t.skip("views: NSD and Knot as secondaries of two views", "needs nsd and knotd")
+        return
+    nsd_port, knot_port = _ports(2)
+    d = ViewsZone(t, sim, "127.0.0.1:%d" % nsd_port, "127.0.0.1:%d" % knot_port).start()
+
+    def view(src):
+        api = answer_of(query_at(d.port, API, "A", src=src))
+        return api, serial_of(query_at(d.port, ORIGIN, "SOA", src=src))
+    got, _ = wait_for(lambda: view("127.0.0.1")[0] == [EAST_IP] and
+                      view("127.0.0.2")[0] == [VPC_EAST_IP], FOLLOW)
+    t.ok(got, "views: arcdnsd answers %s to 127.0.0.1 and %s to 127.0.0.2" % (
+        EAST_IP, VPC_EAST_IP), "%r %r" % (view("127.0.0.1"), view("127.0.0.2")))
+    rrs = xfr_rrs(xfr_raw(d.port, "AXFR", src="127.0.0.2"))
+    t.is_(sorted(r.text for r in rrs if r.name.lower() == API and r.tname == "A"),
+          [VPC_EAST_IP], "views: AXFR from 127.0.0.2 is the vpc view's copy")
+    rrs = xfr_rrs(xfr_raw(d.port, "AXFR", src="127.0.0.1"))
+    t.is_(sorted(r.text for r in rrs if r.name.lower() == API and r.tname == "A"),
+          [EAST_IP], "views: AXFR from 127.0.0.1 is the default view's copy")
+    nsd = Nsd(t, d.port, port=nsd_port, source="127.0.0.2").start()
+    knot = Knot(t, d.port, port=knot_port).start()
+
+    def secondaries_match(label):
+        want = {knot: view("127.0.0.1"), nsd: view("127.0.0.2")}
+        for p in (knot, nsd):
+            got, took = wait_for(lambda: (p.api(), p.serial()) == want[p], FOLLOW)
+            t.ok(got, "views: %s: %s serves the %s view's %s, serial %s (%.2fs)" % (
+                label, p.LABEL, "default" if p is knot else "vpc", want[p][0], want[p][1],
+                took), "got %r %r" % (p.api(), p.serial()))
+    secondaries_match("start")
+    for state, ip, vpc_ip in (("Off", WEST_IP, VPC_WEST_IP), ("On", EAST_IP, VPC_EAST_IP)):
+        old_d, old_v = view("127.0.0.1")[1], view("127.0.0.2")[1]
+        flip(sim, EAST_ARN, state)
+
+        def moved():
+            (a, sd), (b, sv) = view("127.0.0.1"), view("127.0.0.2")
+            return (a == [ip] and b == [vpc_ip] and serial_newer(sd, old_d)
+                    and serial_newer(sv, old_v))
+        got, _ = wait_for(moved, FOLLOW)
+        t.ok(got, "views: east %s: arcdnsd answers %s and %s, both serials forward" % (
+            state, ip, vpc_ip), "%r %r" % (view("127.0.0.1"), view("127.0.0.2")))
+        secondaries_match("east %s" % state)
+    nsd.stop()
+    knot.stop()
+    d.stop()
+
+
 def start_peers(t, d_port, nsd_port, knot_port, tsig):
     peers = []
     for cls, port in ((Nsd, nsd_port), (Knot, knot_port)):
@@ -354,6 +477,7 @@ def main(t):
     sim = ArcSim(t, plain=True, name="secondary").start()
     check_plain(t, sim)
     check_tsig(t, sim)
+    check_views(t, sim)
     sim.stop()
 
 
