@@ -52,6 +52,12 @@ struct view_src {
 	const struct ynode	*zones;		/* a sequence of ids */
 };
 
+/* A record's fence, named before fences: may have been read. */
+struct fence_ref {
+	struct conf_record	*record;
+	const struct ynode	*name;
+};
+
 struct parser {
 	struct yschema		ys;		/* the file and first error */
 	struct conf		*conf;
@@ -65,12 +71,14 @@ struct parser {
 	struct control_ref	*refs;		/* resolved in validate() */
 	size_t			nrefs;
 	size_t			refs_cap;
+	struct fence_ref	*frefs;		/* resolved in validate() */
+	size_t			nfrefs;
 };
 
 /* A key this version rejects because a later issue defines it. */
-static const char *const later_top[] = {"fences", NULL};
+static const char *const later_top[] = {NULL};
 static const char *const later_server[] = {NULL};
-static const char *const later_record[] = {"fence", NULL};
+static const char *const later_record[] = {NULL};
 
 static struct parser *
 parser_of(struct yschema *ys)
@@ -817,6 +825,7 @@ struct record_ctx {
 	const struct ynode	*type;
 	const struct ynode	*policy;
 	const struct ynode	*targets;
+	const struct ynode	*fence;
 };
 
 static const struct {
@@ -926,8 +935,23 @@ rec_targets(struct yschema *ys, const struct ynode *k, const struct ynode *v,
 	return 0;
 }
 
+static int
+rec_fence(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct record_ctx *rc = obj;
+	const char *s;
+
+	if (ys_get_string(ys, k, v, MAX_NAME, &s) != 0)
+		return ERR_INVAL;
+	rc->r->fence = xstrdup(s);
+	rc->fence = v;		/* resolved in validate() */
+	return 0;
+}
+
 static const struct ys_key record_keys[] = {
 	{"name", rec_name},
+	{"fence", rec_fence},
 	{"type", rec_type},
 	{"policy", rec_policy},
 	{"when-none-on", rec_none_on},
@@ -1165,9 +1189,19 @@ parse_record(struct parser *p, struct conf_zone *z, const uint8_t *origin,
 		    "mapping with 'name', 'policy' and 'targets'");
 	r->line = node->line;
 	r->column = node->column;
+	r->fence_index = -1;
 	if (ys_walk(&p->ys, node, "records", record_keys, later_record,
 	    rc) != 0)
 		return ERR_INVAL;
+	if (rc->fence != NULL && (rc->policy == NULL ||
+	    r->policy != CONF_POLICY_FAILOVER))
+		return ys_fail(&p->ys, rc->fence, "'fence' is for failover "
+		    "records (a writer endpoint has one target at a time)");
+	if (rc->fence != NULL) {
+		p->frefs = xrealloc(p->frefs, p->nfrefs + 1,
+		    sizeof(*p->frefs));
+		p->frefs[p->nfrefs++] = (struct fence_ref){r, rc->fence};
+	}
 	if (rc->name == NULL)
 		return ys_fail(&p->ys, node, "record has no 'name'");
 	if (check_record_type(p, node, rc) != 0)
@@ -2213,6 +2247,257 @@ top_tsig_keys(struct yschema *ys, const struct ynode *k,
 	return 0;
 }
 
+/* --- fences: the single-writer invariant ------------------------------ */
+
+#define MAX_ARGV	64
+#define MAX_ENV		64
+
+struct fence_ctx {
+	struct conf_fence	*f;
+	const struct ynode	*hook;
+	const struct ynode	*lease;
+};
+
+/* A non-empty list of strings into a new NULL-terminated argv. */
+static int
+get_argv(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    char ***out)
+{
+	struct parser *p = parser_of(ys);
+	const struct ynode *const *items;
+	size_t n;
+	char **argv;
+
+	if (ynode_is_null(v) || v->type != YNODE_SEQUENCE)
+		return ys_fail(ys, ynode_is_null(v) ? k : v, "'%s' must be a "
+		    "list: the program and its arguments (run without a "
+		    "shell)", k->str);
+	if (ys_get_list(ys, k, v, false, &items, &n) != 0)
+		return ERR_INVAL;
+	if (n > MAX_ARGV)
+		return ys_fail(ys, v, "'%s' must have at most %d items",
+		    k->str, MAX_ARGV);
+	argv = xcalloc(n + 1, sizeof(*argv));
+	*out = argv;		/* conf_free() sees it */
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *it = ys_list_item(v, items, i);
+		const char *str;
+
+		if (ys_get_string(ys, k, it, PATH_MAX - 1, &str) != 0)
+			return ERR_INVAL;
+		argv[i] = i == 0 ? resolve_path(p->conf, str) : xstrdup(str);
+	}
+	return 0;
+}
+
+static int
+fen_hook(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct fence_ctx *fc = obj;
+
+	fc->hook = v;
+	return get_argv(ys, k, v, &fc->f->hook);
+}
+
+static int
+fen_promote(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	return get_argv(ys, k, v, &((struct fence_ctx *)obj)->f->promote);
+}
+
+static int
+fen_ready(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	return get_argv(ys, k, v, &((struct fence_ctx *)obj)->f->ready_check);
+}
+
+static int
+fen_env(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct conf_fence *f = ((struct fence_ctx *)obj)->f;
+	char buf[80];
+
+	if (ynode_is_null(v) || v->type != YNODE_MAPPING)
+		return ys_fail(ys, ynode_is_null(v) ? k : v, "'env' must be a "
+		    "mapping of variable names to values");
+	if (v->npairs > MAX_ENV)
+		return ys_fail(ys, v, "'env' must have at most %d variables",
+		    MAX_ENV);
+	f->env = xcalloc(v->npairs + 1, sizeof(*f->env));
+	for (size_t i = 0; i < v->npairs; i++) {
+		const struct ynode *name = v->pairs[i].key;
+		const char *val;
+		bool ok = name->len > 0 && !(name->str[0] >= '0' &&
+		    name->str[0] <= '9');
+
+		for (size_t j = 0; ok && j < name->len; j++) {
+			char c = name->str[j];
+
+			ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			    (c >= '0' && c <= '9') || c == '_';
+		}
+		if (!ok)
+			return ys_fail(ys, name, "invalid variable name '%s' "
+			    "in 'env' (letters, digits and _)",
+			    ys_shown(name, buf, sizeof(buf)));
+		if (strncmp(name->str, "ARCDNS_", 7) == 0)
+			return ys_fail(ys, name, "'env' cannot set %s: arcdnsd "
+			    "sets the ARCDNS_ variables itself", name->str);
+		if (ynode_is_null(v->pairs[i].value) ||
+		    v->pairs[i].value->type != YNODE_SCALAR)
+			return ys_fail(ys, name, "'env' variable '%s' must have "
+			    "a string value", name->str);
+		val = v->pairs[i].value->str;
+		f->env[i] = xstrfmt("%s=%s", name->str, val);
+	}
+	return 0;
+}
+
+static int
+fen_timeout(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	uint64_t ms;
+
+	if (ys_get_duration(ys, k, v, 100, 3600000, &ms) != 0)
+		return ERR_INVAL;
+	((struct fence_ctx *)obj)->f->timeout_ms = (uint32_t)ms;
+	return 0;
+}
+
+static int
+fen_retries(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	long long n;
+
+	if (ys_get_int(ys, k, v, 0, 100, &n) != 0)
+		return ERR_INVAL;
+	((struct fence_ctx *)obj)->f->retries = (unsigned)n;
+	return 0;
+}
+
+static int
+fen_backoff(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	uint64_t ms;
+
+	if (ys_get_duration(ys, k, v, 10, 600000, &ms) != 0)
+		return ERR_INVAL;
+	((struct fence_ctx *)obj)->f->backoff_ms = (uint32_t)ms;
+	return 0;
+}
+
+static int
+fen_stale(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	const char *s;
+
+	if (ys_get_string(ys, k, v, 32, &s) != 0)
+		return ERR_INVAL;
+	if (strcmp(s, "keep") == 0)
+		((struct fence_ctx *)obj)->f->stale = CONF_FENCE_STALE_KEEP;
+	else if (strcmp(s, "withdraw") == 0)
+		((struct fence_ctx *)obj)->f->stale = CONF_FENCE_STALE_WITHDRAW;
+	else
+		return ys_fail(ys, v, "'stale' must be keep or withdraw");
+	return 0;
+}
+
+static int
+fen_lease(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	uint64_t ms;
+
+	if (ys_get_duration(ys, k, v, 1000, 86400000, &ms) != 0)
+		return ERR_INVAL;
+	((struct fence_ctx *)obj)->f->stale_lease_ms = (uint32_t)ms;
+	((struct fence_ctx *)obj)->lease = v;
+	return 0;
+}
+
+static const struct ys_key fence_keys[] = {
+	{"hook", fen_hook},
+	{"promote", fen_promote},
+	{"ready-check", fen_ready},
+	{"env", fen_env},
+	{"timeout", fen_timeout},
+	{"retries", fen_retries},
+	{"backoff", fen_backoff},
+	{"stale", fen_stale},
+	{"stale-lease", fen_lease},
+	{NULL, NULL}
+};
+
+static int
+parse_fence(struct parser *p, const struct ynode *k, const struct ynode *v)
+{
+	struct conf *c = p->conf;
+	struct fence_ctx fc;
+	char buf[80];
+
+	if (k->len == 0)
+		return ys_fail(&p->ys, k, "a fence name must not be empty");
+	if (k->len > MAX_NAME)
+		return ys_fail(&p->ys, k, "fence name '%s' must be at most %d "
+		    "characters", ys_shown(k, buf, sizeof(buf)), MAX_NAME);
+	if (check_name(p, k, "fence name") != 0)
+		return ERR_INVAL;
+	if (ynode_is_null(v) || v->type != YNODE_MAPPING)
+		return ys_fail(&p->ys, ynode_is_null(v) ? k : v, "fence '%s' "
+		    "must be a mapping with at least 'hook'",
+		    ys_shown(k, buf, sizeof(buf)));
+	fc.f = &c->fences[c->nfences++];	/* conf_free() sees it */
+	fc.hook = fc.lease = NULL;
+	fc.f->name = xstrdup(k->str);
+	fc.f->line = k->line;
+	fc.f->column = k->column;
+	fc.f->timeout_ms = CONF_DEFAULT_FENCE_TIMEOUT_MS;
+	fc.f->retries = CONF_DEFAULT_FENCE_RETRIES;
+	fc.f->backoff_ms = CONF_DEFAULT_FENCE_BACKOFF_MS;
+	fc.f->stale_lease_ms = CONF_DEFAULT_FENCE_LEASE_MS;
+	if (ys_walk(&p->ys, v, "fences", fence_keys, NULL, &fc) != 0)
+		return ERR_INVAL;
+	if (fc.hook == NULL)
+		return ys_fail(&p->ys, v, "fence '%s' has no 'hook'",
+		    fc.f->name);
+	if (fc.lease != NULL && fc.f->stale != CONF_FENCE_STALE_WITHDRAW)
+		return ys_fail(&p->ys, fc.lease, "'stale-lease' goes with "
+		    "'stale: withdraw'");
+	for (size_t i = 0; i + 1 < c->nfences; i++)
+		if (strcmp(c->fences[i].name, fc.f->name) == 0)
+			return ys_fail(&p->ys, k, "duplicate fence '%s' (line "
+			    "%d)", fc.f->name, c->fences[i].line);
+	return 0;
+}
+
+static int
+top_fences(struct yschema *ys, const struct ynode *k, const struct ynode *v,
+    void *obj)
+{
+	struct parser *p = parser_of(ys);
+	struct conf *c = p->conf;
+	bool empty;
+
+	(void)obj;
+	if (check_section(p, k, v, &empty) != 0)
+		return ERR_INVAL;
+	if (empty)
+		return 0;
+	c->fences = xcalloc(v->npairs ? v->npairs : 1, sizeof(*c->fences));
+	for (size_t i = 0; i < v->npairs; i++)
+		if (parse_fence(p, v->pairs[i].key, v->pairs[i].value) != 0)
+			return ERR_INVAL;
+	return 0;
+}
+
 static const struct ys_key top_keys[] = {
 	{"server", top_server},
 	{"zones", top_zones},
@@ -2220,6 +2505,7 @@ static const struct ys_key top_keys[] = {
 	{"arc", top_arc},
 	{"controls", top_controls},
 	{"keys", top_tsig_keys},
+	{"fences", top_fences},
 	{NULL, NULL}
 };
 
@@ -2323,6 +2609,49 @@ resolve_controls(struct parser *p)
 	return 0;
 }
 
+/*
+ * Every record's fence names a fence under fences:, and records sharing a
+ * fence list the same controls in the same order.
+ */
+static int
+resolve_fences(struct parser *p)
+{
+	const struct conf *c = p->conf;
+	char buf[80];
+
+	for (size_t i = 0; i < p->nfrefs; i++) {
+		struct conf_record *r = p->frefs[i].record;
+		const struct conf_record *first;
+		size_t j;
+
+		for (j = 0; j < c->nfences; j++)
+			if (strcmp(c->fences[j].name, r->fence) == 0)
+				break;
+		if (j == c->nfences)
+			return ys_fail(&p->ys, p->frefs[i].name, "unknown fence "
+			    "'%s' (not under 'fences')",
+			    ys_shown(p->frefs[i].name, buf, sizeof(buf)));
+		r->fence_index = (int)j;
+		for (size_t k = 0; k < i; k++) {
+			first = p->frefs[k].record;
+			if (first->fence_index != (int)j)
+				continue;
+			bool same = first->ntargets == r->ntargets;
+
+			for (size_t t = 0; same && t < r->ntargets; t++)
+				same = first->targets[t].control ==
+				    r->targets[t].control;
+			if (!same)
+				return ys_fail(&p->ys, p->frefs[i].name,
+				    "records sharing fence '%s' must list the "
+				    "same controls in the same order (see line "
+				    "%d)", r->fence, first->line);
+			break;
+		}
+	}
+	return 0;
+}
+
 /* Every zone's tsig-key names a key under keys:, in any letter case. */
 static int
 resolve_keys(struct parser *p)
@@ -2371,7 +2700,8 @@ validate(struct parser *p)
 	if (p->controls_key != NULL && !c->arc.enabled)
 		return ys_fail(&p->ys, p->controls_key,
 		    "controls need an arc: section");
-	if (resolve_controls(p) != 0 || resolve_keys(p) != 0)
+	if (resolve_controls(p) != 0 || resolve_keys(p) != 0 ||
+	    resolve_fences(p) != 0)
 		return ERR_INVAL;
 	if (c->nviews == 0)
 		return implicit_view(p);
@@ -2475,6 +2805,7 @@ from_tree(const struct ytree *t, void *out, char **errmsg)
 	free(p.zsrc);
 	free(p.vsrc);
 	free(p.refs);
+	free(p.frefs);
 	if (ret != 0) {
 		conf_free(p.conf);
 		*errmsg = p.ys.err;
@@ -2568,6 +2899,18 @@ conf_free(struct conf *conf)
 		free(conf->keys[i].secret);
 	}
 	free(conf->keys);
+	for (size_t i = 0; i < conf->nfences; i++) {
+		struct conf_fence *f = &conf->fences[i];
+		char **lists[4] = {f->hook, f->promote, f->ready_check, f->env};
+
+		free(f->name);
+		for (size_t j = 0; j < 4; j++) {
+			for (char **a = lists[j]; a != NULL && *a != NULL; a++)
+				free(*a);
+			free(lists[j]);
+		}
+	}
+	free(conf->fences);
 	free(conf->path);
 	free(conf->dir);
 	free(conf);

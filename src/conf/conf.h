@@ -42,7 +42,7 @@
  *     are resolved once it is read): "unknown control 'x'" otherwise, also
  *     when there is no controls: section; "records: []" means none;
  *   - record names and CNAME values take labels of [A-Za-z0-9_-] only (no
- *     escapes, no wildcards); record fence: is a later issue's key;
+ *     escapes, no wildcards); fence: only on failover records;
  *   - keys: names are domain names, compared without case or final dot
  *     (two that compare equal are an error); algorithm hmac-sha1/256/384/
  *     512 in any case (hmac-md5 refused); the secret is strict base64 (RFC
@@ -174,10 +174,43 @@ struct conf_record {
 	uint16_t		 type;		/* 1 A, 28 AAAA, 5 CNAME, 16 TXT */
 	enum conf_policy	 policy;
 	enum conf_none_on	 none_on;
-	char			*fence;		/* NULL (fences: issue "Fence") */
+	char			*fence;		/* fence name, or NULL */
+	int			 fence_index;	/* into conf.fences; -1: none */
 	struct conf_target	*targets;	/* 1..16, in order */
 	size_t			 ntargets;
 	int			 line, column;
+};
+
+/*
+ * fences: the single-writer invariant (DESIGN.md "Fence"). A record with
+ * fence: NAME is a writer endpoint (policy failover); records sharing a
+ * fence list the same controls in the same order (their targets
+ * correspond). Hooks are argv arrays (argv[0] resolved like other paths),
+ * run without a shell with a clean environment plus env and the ARCDNS_*
+ * variables.
+ */
+enum conf_fence_stale {
+	CONF_FENCE_STALE_KEEP = 0,	/* default: static stability */
+	CONF_FENCE_STALE_WITHDRAW	/* withdraw after stale-lease */
+};
+
+#define CONF_DEFAULT_FENCE_TIMEOUT_MS	10000
+#define CONF_DEFAULT_FENCE_RETRIES	5
+#define CONF_DEFAULT_FENCE_BACKOFF_MS	1000
+#define CONF_DEFAULT_FENCE_LEASE_MS	30000
+
+struct conf_fence {
+	char		*name;
+	char		**hook;		/* NULL-terminated argv, required */
+	char		**promote;	/* NULL: none */
+	char		**ready_check;	/* NULL: none */
+	char		**env;		/* NULL-terminated "NAME=value" */
+	uint32_t	 timeout_ms;	/* per run of a hook */
+	unsigned	 retries;	/* runs after the first failed one */
+	uint32_t	 backoff_ms;	/* first wait between runs, doubling */
+	enum conf_fence_stale stale;
+	uint32_t	 stale_lease_ms;
+	int		 line, column;
 };
 
 /* keys: TSIG keys (RFC 8945) for NOTIFY and zone transfers. */
@@ -276,6 +309,8 @@ struct conf {
 	struct conf_key		*keys;	/* TSIG keys, in file order; names
 					   distinct */
 	size_t			nkeys;
+	struct conf_fence	*fences;	/* in file order */
+	size_t			nfences;
 };
 
 /*

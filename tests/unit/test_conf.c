@@ -1108,8 +1108,20 @@ static const struct bad_case bad_cases[] = {
 	{"server: {}\nzones:\n", "t.yaml:2:1: no zones configured", 0},
 	{ZONE_A "foo: 1\n", "t.yaml:2:1: unknown top-level key "
 	    "'foo'", 0},
-	{ZONE_A "fences: {}\n", "t.yaml:2:1: 'fences' is not "
-	    "supported by this version of arcdns yet", 0},
+	{ZONE_A "fences: []\n", "t.yaml:2:9: 'fences' must be a "
+	    "mapping", 0},
+	{ZONE_A "fences:\n  db: { hook: /bin/true }\n", "t.yaml:3:15: "
+	    "'hook' must be a list: the program and its arguments (run "
+	    "without a shell)", 0},
+	{ZONE_A "fences:\n  db: { timeout: 1s }\n", "t.yaml:3:7: fence "
+	    "'db' has no 'hook'", 0},
+	{ZONE_A "fences:\n  db: { hook: [/bin/true], env: { ARCDNS_X: 1 } "
+	    "}\n", "t.yaml:3:35: 'env' cannot set ARCDNS_X: arcdnsd sets "
+	    "the ARCDNS_ variables itself", 0},
+	{ZONE_A "fences:\n  db: { hook: [/bin/true], stale-lease: 5s }\n",
+	    "t.yaml:3:41: 'stale-lease' goes with 'stale: withdraw'", 0},
+	{ZONE_A "fences:\n  db: { hook: [/bin/true], stale: maybe }\n",
+	    "t.yaml:3:35: 'stale' must be keep or withdraw", 0},
 
 	/* arc: and controls: */
 	{ZONE_A "arc:\n",
@@ -1717,8 +1729,12 @@ static const struct bad_case bad_cases[] = {
 	    "t.yaml:11:70: 'control' must not be empty", 0},
 	{REC "      - { name: api, type: CNAME, policy: failover, "
 	    "fence: primary-db, targets: [{ control: east, values: a. }] }\n",
-	    "t.yaml:11:53: 'fence' is not supported by this version of "
-	    "arcdns yet", 0},
+	    "t.yaml:11:60: unknown fence 'primary-db' (not under "
+	    "'fences')", 0},
+	{REC "      - { name: api, type: A, policy: multivalue, "
+	    "fence: primary-db, targets: [{ control: east, values: 10.0.0.1 "
+	    "}] }\n", "t.yaml:11:58: 'fence' is for failover records (a "
+	    "writer endpoint has one target at a time)", 0},
 	{REC "      - { type: A, policy: failover, targets: "
 	    "[{ control: east, values: 10.0.0.1 }] }\n",
 	    "t.yaml:11:9: record has no 'name'", 0},
@@ -2329,4 +2345,88 @@ Test(conf_server, http_and_control)
 	cr_expect_str_eq(conf_restart_diff(c, d), "server.control-group");
 	conf_free(d);
 	conf_free(c);
+}
+
+Test(conf_fences, parsed)
+{
+	struct conf *c = load_ok(
+	    "arc:\n  endpoints: [{ region: us-east-1, url: \"http://127.0.0.1:9/v1\" }]\n"
+	    "controls: { east: { name: e }, west: { name: w } }\n"
+	    "fences:\n"
+	    "  primary-db:\n"
+	    "    hook: [hooks/fence-postgres, --mode, read-only]\n"
+	    "    promote: [/usr/libexec/promote]\n"
+	    "    env: { PGUSER: arcdns, PGCONNECT_TIMEOUT: \"3\" }\n"
+	    "    timeout: 2s\n"
+	    "    retries: 2\n"
+	    "    backoff: 250ms\n"
+	    "    stale: withdraw\n"
+	    "    stale-lease: 10s\n"
+	    "  other: { hook: [/bin/true] }\n"
+	    "zones:\n"
+	    "  - id: a\n    origin: a.test.\n    file: a.zone\n"
+	    "    records:\n"
+	    "      - { name: w, type: CNAME, policy: failover, fence: primary-db,\n"
+	    "          targets: [{ control: east, values: e.x. }, { control: west, values: w.x. }] }\n"
+	    "      - { name: v, type: A, policy: failover,\n"
+	    "          targets: [{ control: east, values: 10.0.0.1 }] }\n"
+	    "  - id: b\n    origin: a.test.\n    file: b.zone\n"
+	    "    records:\n"
+	    "      - { name: w, type: CNAME, policy: failover, fence: primary-db,\n"
+	    "          targets: [{ control: east, values: e2.x. }, { control: west, values: w2.x. }] }\n"
+	    "views:\n"
+	    "  - { name: v1, match-clients: [\"127.0.0.2\"], zones: [b] }\n"
+	    "  - { name: v2, match-clients: [any], zones: [a] }\n");
+	const struct conf_fence *f;
+
+	cr_assert_eq(c->nfences, 2);
+	f = &c->fences[0];
+	cr_expect_str_eq(f->name, "primary-db");
+	cr_expect(f->hook[0][0] == '/' && strstr(f->hook[0],
+	    "/hooks/fence-postgres") != NULL, "%s", f->hook[0]);
+	cr_expect_str_eq(f->hook[1], "--mode");
+	cr_expect_str_eq(f->hook[2], "read-only");
+	cr_expect_null(f->hook[3]);
+	cr_expect_str_eq(f->promote[0], "/usr/libexec/promote");
+	cr_expect_null(f->ready_check);
+	cr_expect_str_eq(f->env[0], "PGUSER=arcdns");
+	cr_expect_str_eq(f->env[1], "PGCONNECT_TIMEOUT=3");
+	cr_expect_null(f->env[2]);
+	cr_expect_eq(f->timeout_ms, 2000);
+	cr_expect_eq(f->retries, 2);
+	cr_expect_eq(f->backoff_ms, 250);
+	cr_expect_eq(f->stale, CONF_FENCE_STALE_WITHDRAW);
+	cr_expect_eq(f->stale_lease_ms, 10000);
+	f = &c->fences[1];
+	cr_expect_eq(f->timeout_ms, CONF_DEFAULT_FENCE_TIMEOUT_MS);
+	cr_expect_eq(f->retries, CONF_DEFAULT_FENCE_RETRIES);
+	cr_expect_eq(f->stale, CONF_FENCE_STALE_KEEP);
+	cr_expect_null(f->env);
+	cr_expect_eq(c->zones[0].records[0].fence_index, 0);
+	cr_expect_eq(c->zones[0].records[1].fence_index, -1);
+	cr_expect_eq(c->zones[1].records[0].fence_index, 0);
+	conf_free(c);
+}
+
+Test(conf_fences, shared_fence_needs_the_same_controls)
+{
+	static const char yaml[] =
+	    "arc:\n  endpoints: [{ region: us-east-1, url: \"http://127.0.0.1:9/v1\" }]\n"
+	    "controls: { east: { name: e }, west: { name: w } }\n"
+	    "fences: { db: { hook: [/bin/true] } }\n"
+	    "zones:\n"
+	    "  - id: a\n    origin: a.test.\n    file: a.zone\n"
+	    "    records:\n"
+	    "      - { name: w, type: CNAME, policy: failover, fence: db,\n"
+	    "          targets: [{ control: east, values: e.x. }, { control: west, values: w.x. }] }\n"
+	    "      - { name: w2, type: CNAME, policy: failover, fence: db,\n"
+	    "          targets: [{ control: west, values: w.x. }, { control: east, values: e.x. }] }\n";
+	struct conf *c = NULL;
+	char *err = NULL;
+
+	cr_assert_neq(conf_load_string("t.yaml", yaml, strlen(yaml), &c,
+	    &err), 0);
+	cr_expect_str_eq(err, "t.yaml:12:59: records sharing fence 'db' must "
+	    "list the same controls in the same order (see line 10)");
+	free(err);
 }
