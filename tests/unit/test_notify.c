@@ -380,3 +380,27 @@ Test(notify, targets_independent)
 	secondary_stop(&a);
 	secondary_stop(&b);
 }
+
+Test(notify, ipv6_target)
+{
+	struct secondary s = {.drops = 1};
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s.addr.ss;
+
+	s.fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	memset(&s.addr, 0, sizeof(s.addr));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_addr = in6addr_loopback;
+	s.addr.len = sizeof(*sin6);
+	if (s.fd < 0 || bind(s.fd, (struct sockaddr *)sin6, s.addr.len) != 0)
+		cr_skip_test("no IPv6 loopback here");
+	cr_assert_eq(getsockname(s.fd, (struct sockaddr *)sin6, &s.addr.len),
+	    0);
+	s.ev = event_new(base, s.fd, EV_READ | EV_PERSIST, secondary_cb, &s);
+	event_add(s.ev, NULL);
+	notifier_set_timing(nt, 20, 1000, 8);
+	notifier_send(nt, (const uint8_t *)ORIGIN, 7, &s.addr, 1, NULL);
+	cr_assert(run(none_pending, NULL, 3000), "acknowledged over IPv6");
+	cr_expect_eq(s.n, 2);
+	check_notify(&s, 1);
+	secondary_stop(&s);
+}
