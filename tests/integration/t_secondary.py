@@ -30,6 +30,9 @@ the bounds below did so because of our NOTIFY.
     (from 127.0.0.1), NSD the vpc view's (outgoing-interface 127.0.0.2);
     each is NOTIFYed by its block and follows flips with its own values
     and serial;
+  - no ARC state yet (every arcsim endpoint unavailable): AXFR fails (no partial
+    zone), secondaries started meanwhile hold no zone; when the endpoints
+    come back, the serial moves and both transfer the zone;
   - allow-transfer: [127.0.0.1/32]: AXFR and IXFR from 127.0.0.2 are
     REFUSED, from 127.0.0.1 allowed; a zone without allow-transfer
     refuses every transfer.
@@ -51,7 +54,8 @@ from harness import (DIG, Message, bound, build_query, encode_name, frame,  # no
 from harness import Daemon  # noqa: E402
 from peers import (API, EAST_ARN, EAST_IP, KEY_ALG, KEY_NAME, KEY_SECRET,  # noqa: E402
                    ORIGIN, ROLE_EAST, ROLE_WEST, WEST_ARN, WEST_IP, WWW_IP, ArcZone,
-                   Knot, Nsd, answer_of, dig_xfr, flip, query_at, serial_of, wait_for)
+                   Knot, Nsd, answer_of, dig_xfr, flip, query_at, quiet_port, serial_of,
+                   wait_for)
 from simharness import REGIONS  # noqa: E402
 from simharness import ArcSim, run_sim  # noqa: E402
 
@@ -351,6 +355,47 @@ def check_views(t, sim):
     d.stop()
 
 
+def check_unknown_state(t, sim):
+    """No ARC state yet (every endpoint down): no transfer of a zone whose
+    ARC-driven names have no answer; the secondaries started meanwhile
+    hold no zone; once the endpoints are back, the serial moves, they are
+    NOTIFYed and transfer the zone."""
+    for i in range(5):      # still listening: "down" would free the ports
+        sim.fault(i, "unavailable")
+    nsd_port, knot_port = _ports(2)
+    d = ArcZone(t, sim, notify=["127.0.0.1:%d" % nsd_port, "127.0.0.1:%d" % knot_port],
+                allow_transfer=["127.0.0.0/8"], name="secondary-unknown").start()
+    t.is_(d.api(), "SERVFAIL", "unknown state: api A is SERVFAIL")
+    msgs = xfr_raw(d.port, "AXFR")
+    rc = msgs[0].rcode_name if msgs else None
+    t.ok(rc not in (None, "NOERROR") and not xfr_rrs(msgs),
+         "unknown state: AXFR is refused with an error (%s), no partial zone" % rc,
+         "\n".join(m.summary() for m in msgs[:2]))
+    peers = start_peers(t, d.port, nsd_port, knot_port, tsig=False)
+    for p in peers:
+        # NSD: "received error code SERVFAIL", Knot: "responded with error 'SERVFAIL'"
+        tried, _ = wait_for(lambda: re.search(r"error( code)? '?SERVFAIL", p.log_text()), 5)
+        t.ok(tried, "unknown state: %s asked and got SERVFAIL" % p.LABEL, p.log_text()[-2000:])
+        t.ok(answer_of(query_at(p.port, API, "A")) != [EAST_IP] and p.serial() is None,
+             "unknown state: %s has no zone" % p.LABEL,
+             "api %r serial %r" % (p.api(), p.serial()))
+    before = d.serial()
+    sim.reset()
+    got, took = wait_for(lambda: d.api() == [EAST_IP] and serial_newer(d.serial(), before),
+                         FOLLOW)
+    t.ok(got, "unknown state: endpoints back: api %s, serial %s -> %s (%.2fs)" % (
+        EAST_IP, before, d.serial(), took))
+    for p in peers:
+        want = ([EAST_IP], d.serial())
+        got, took = wait_for(lambda: (p.api(), p.serial()) == want, FOLLOW)
+        t.ok(got, "unknown state: endpoints back: %s transfers the zone (%.2fs)" % (
+            p.LABEL, took), "got api %r serial %r\n%s" % (p.api(), p.serial(),
+                                                         p.log_text()[-2000:]))
+    for p in peers:
+        p.stop()
+    d.stop()
+
+
 def start_peers(t, d_port, nsd_port, knot_port, tsig):
     peers = []
     for cls, port in ((Nsd, nsd_port), (Knot, knot_port)):
@@ -455,16 +500,11 @@ def check_refused(t):
 
 
 def _ports(n):
-    """n distinct free loopback ports (UDP and TCP)."""
-    from harness import free_port
+    """n distinct quiet loopback ports (peers.quiet_port)."""
     ports = []
-    for _ in range(50):
-        p = free_port()
-        if p not in ports:
-            ports.append(p)
-        if len(ports) == n:
-            return ports
-    raise RuntimeError("no %d free ports" % n)
+    for _ in range(n):
+        ports.append(quiet_port(taken=ports))
+    return ports
 
 
 def main(t):
@@ -475,6 +515,7 @@ def main(t):
         return
     check_refused(t)
     sim = ArcSim(t, plain=True, name="secondary").start()
+    check_unknown_state(t, sim)
     check_plain(t, sim)
     check_tsig(t, sim)
     check_views(t, sim)
