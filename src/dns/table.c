@@ -91,6 +91,8 @@ struct table {
 	struct tstate		*ctls;
 	size_t			 nctls;
 	char			 hash[13];
+	char			**extra;	/* more state.arcdns strings */
+	size_t			 nextra;
 	const _Atomic uint64_t	*last_success_ms;
 	uint64_t		 stale_after_ms;
 	struct tview		*views;
@@ -186,11 +188,17 @@ add_set(struct ans *a, int sec, const uint8_t *owner,
 }
 
 static void
-add_soa(struct ans *a, const struct zone *z)
+add_soa_ttl(struct ans *a, const struct zone *z, uint32_t ttl)
 {
 	const struct zone_rrset *soa = zone_soa(z);
 
-	add_rr(a, SEC_NS, z->apex->name, T_SOA, z->neg_ttl, 1, soa->rd);
+	add_rr(a, SEC_NS, z->apex->name, T_SOA, ttl, 1, soa->rd);
+}
+
+static void
+add_soa(struct ans *a, const struct zone *z)
+{
+	add_soa_ttl(a, z, z->neg_ttl);
 }
 
 /* A and AAAA of an in-zone name, into the additional section. */
@@ -300,6 +308,10 @@ node_answer(struct ans *a, const struct zone *z, const struct zone_node *n,
 		a->servfail = true;		/* ARC state unknown */
 		return;
 	}
+	if (cname != NULL && cname->withdrawn) {
+		add_soa_ttl(a, z, 0);		/* a fenced writer, withdrawn */
+		return;
+	}
 	if (cname != NULL && qtype != T_CNAME) {
 		if (!add_set(a, SEC_AN, owner, cname)) {
 			a->stop = true;		/* a CNAME loop */
@@ -311,6 +323,10 @@ node_answer(struct ans *a, const struct zone *z, const struct zone_node *n,
 	set = zone_node_rrset(n, qtype);
 	if (set != NULL && set->servfail) {
 		a->servfail = true;
+		return;
+	}
+	if (set != NULL && set->withdrawn) {
+		add_soa_ttl(a, z, 0);
 		return;
 	}
 	if (set != NULL) {
@@ -652,6 +668,8 @@ compile_node(struct build *b, struct ans *a, const struct zone *z,
 	ans_init(a);
 	if (cname != NULL && cname->servfail)
 		a->servfail = true;
+	else if (cname != NULL && cname->withdrawn)
+		add_soa_ttl(a, z, 0);
 	else if (cname != NULL)
 		add_set(a, SEC_AN, owner, cname);
 	else if (n->nsets > 0)
@@ -1054,6 +1072,15 @@ table_set_state(struct table *t, const struct mirror *m,
 	    (uint64_t)((h ^ (h >> 48)) & 0xffffffffffffull));
 }
 
+void
+table_set_extra(struct table *t, const char *const *lines, size_t n)
+{
+	t->extra = own(t, xcalloc(n + 1, sizeof(*t->extra)));
+	for (size_t i = 0; i < n; i++)
+		t->extra[i] = own(t, xstrdup(lines[i]));
+	t->nextra = n;
+}
+
 const char *
 table_state_hash(const struct table *t)
 {
@@ -1136,6 +1163,11 @@ table_state_rrs(const struct table *t, uint64_t now_ms, uint8_t *out,
 			    c->missing ? " missing" : "");
 		}
 		if (!state_rr(out, cap, &off, text))
+			return *count = 0;
+		n++;
+	}
+	for (size_t i = 0; i < t->nextra; i++) {
+		if (!state_rr(out, cap, &off, t->extra[i]))
 			return *count = 0;
 		n++;
 	}

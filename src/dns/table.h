@@ -102,6 +102,12 @@ const struct tmpl	*table_chaos(const struct table *t,
 void	table_set_state(struct table *t, const struct mirror *m,
 	    const _Atomic uint64_t *last_success_ms, uint64_t stale_after_ms);
 /*
+ * More strings for state.arcdns, after the controls (the fences' phases);
+ * copied. Like table_set_state(), before t is published.
+ */
+void	table_set_extra(struct table *t, const char *const *lines, size_t n);
+
+/*
  * The 12 hex digits of the state hash that state.arcdns shows ("" before
  * table_set_state()); HTTP /v1/state shows the same. Borrowed from t.
  */

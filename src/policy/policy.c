@@ -48,6 +48,8 @@ struct policy {
 	const struct conf	*conf;
 	struct pblock		*b;
 	size_t			 nb;
+	policy_gate_fn		 gate;
+	void			*gate_arg;
 };
 
 bool
@@ -329,10 +331,11 @@ policy_single_target(const struct conf_record *r, const struct conf_rdata *const
 }
 
 struct evalctx {
-	struct zone	*z;
-	uint64_t	 h;
-	const char	*zid;
-	char		**errmsg;
+	struct zone		*z;
+	uint64_t		 h;
+	const char		*zid;
+	char			**errmsg;
+	const struct policy	*p;
 };
 
 static int
@@ -348,6 +351,13 @@ put_servfail(struct evalctx *c, const uint8_t *owner, uint16_t type)
 {
 	hash_rr(&c->h, owner, type, 0, (const uint8_t *)"SERVFAIL", 8);
 	return zone_add_servfail(c->z, owner, type, c->errmsg);
+}
+
+static int
+put_withdrawn(struct evalctx *c, const uint8_t *owner, uint16_t type)
+{
+	hash_rr(&c->h, owner, type, 0, (const uint8_t *)"WITHDRAWN", 9);
+	return zone_add_withdrawn(c->z, owner, type, c->errmsg);
 }
 
 static int
@@ -396,6 +406,15 @@ eval_record(struct evalctx *c, const struct conf_record *r, uint32_t ttl,
 		return put_servfail(c, r->owner, r->type);
 	if (v == V_NODATA)
 		return put_nodata(c, r->owner, r->type);
+	if (r->fence_index >= 0) {
+		/* A writer: only the target the fence has cleared. */
+		int sel = __builtin_ctz(mask);
+		int pub = c->p->gate != NULL ?
+		    c->p->gate(c->p->gate_arg, (size_t)r->fence_index) : -1;
+
+		if (pub != sel)
+			return put_withdrawn(c, r->owner, r->type);
+	}
 	for (size_t i = 0; i < r->ntargets; i++) {
 		const struct conf_target *t = &r->targets[i];
 
@@ -440,7 +459,7 @@ eval_block(struct policy *p, struct pblock *b, const enum mirror_state *st,
 {
 	const struct zone *s = b->stat;
 	const struct zone_rrset *soa = zone_soa(s);
-	struct evalctx c = {NULL, 0xcbf29ce484222325ull, b->cz->id, errmsg};
+	struct evalctx c = {NULL, 0xcbf29ce484222325ull, b->cz->id, errmsg, p};
 	uint8_t soard[DNAME_MAXLEN * 2 + 20];
 	size_t off;
 	uint32_t serial;
@@ -495,7 +514,6 @@ eval_block(struct policy *p, struct pblock *b, const enum mirror_state *st,
 	b->p_serial = serial;
 	b->p_hash = c.h;
 	b->changed = !b->have || serial != b->serial;
-	(void)p;
 	return c.z;
 }
 
@@ -559,6 +577,36 @@ bool
 policy_changed(const struct policy *p, size_t i)
 {
 	return p->b[i].evaluated && p->b[i].changed;
+}
+
+/* --- fences ------------------------------------------------------------------ */
+
+void
+policy_set_gate(struct policy *p, policy_gate_fn fn, void *arg)
+{
+	p->gate = fn;
+	p->gate_arg = arg;
+}
+
+int
+policy_fence_desired(const struct policy *p, const enum mirror_state *states,
+    size_t fence)
+{
+	for (size_t i = 0; i < p->nb; i++) {
+		const struct conf_zone *cz = p->b[i].cz;
+
+		for (size_t j = 0; j < cz->nrecords; j++) {
+			const struct conf_record *r = &cz->records[j];
+			uint32_t mask;
+
+			if (r->fence_index != (int)fence)
+				continue;
+			if (decide(r, states, &mask) != V_VALUES || mask == 0)
+				return -1;
+			return __builtin_ctz(mask);
+		}
+	}
+	return -1;
 }
 
 /* --- questions from the health responder ---------------------------------- */

@@ -75,6 +75,25 @@ int	policy_eval(struct policy *p, const enum mirror_state *states,
 	    __attribute__((warn_unused_result));
 void	policy_zones_free(const struct policy *p, struct zone **zones);
 
+/*
+ * The fence gate (fence/fence.h): for a record with fence: i, the target
+ * the fence lets it publish now, or -1. A fenced name publishes the
+ * target the states select only when the gate returns that same target;
+ * otherwise it is withdrawn (NODATA with the SOA at TTL 0). Without a
+ * gate every fenced name is withdrawn (fail closed).
+ */
+typedef int (*policy_gate_fn)(void *arg, size_t fence);
+void	policy_set_gate(struct policy *p, policy_gate_fn fn, void *arg);
+
+/*
+ * The target the states select for fence i (the first record naming it
+ * decides; records sharing a fence list the same controls), or -1 when
+ * no target is selected: a needed state is unknown, or no control is On
+ * and when-none-on is servfail or nodata.
+ */
+int	policy_fence_desired(const struct policy *p,
+	    const enum mirror_state *states, size_t fence);
+
 /* Make the last evaluation's serials current. */
 void	policy_commit(struct policy *p);
 

@@ -204,7 +204,7 @@ zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
 	for (size_t i = 0; i < n->nsets; i++)
 		if (n->sets[i].type == type)
 			set = &n->sets[i];
-	if (set != NULL && set->servfail)
+	if (set != NULL && (set->servfail || set->withdrawn))
 		return fail(errmsg, z, line, "%s: records of a type marked "
 		    "unanswerable", text);
 	if (set != NULL) {
@@ -268,9 +268,9 @@ zone_add_node(struct zone *z, const uint8_t *owner, char **errmsg)
 	return node_for(z, owner, errmsg) == NULL ? ERR_INVAL : 0;
 }
 
-int
-zone_add_servfail(struct zone *z, const uint8_t *owner, uint16_t type,
-    char **errmsg)
+static int
+add_placeholder(struct zone *z, const uint8_t *owner, uint16_t type,
+    bool withdrawn, char **errmsg)
 {
 	struct zone_node *n = node_for(z, owner, errmsg);
 	char text[DNAME_MAXLEN * 4 + 1];
@@ -284,8 +284,22 @@ zone_add_servfail(struct zone *z, const uint8_t *owner, uint16_t type,
 	}
 	n->sets = xrealloc(n->sets, n->nsets + 1, sizeof(*n->sets));
 	n->sets[n->nsets++] = (struct zone_rrset){.type = type, .ttl = 0,
-	    .servfail = true};
+	    .servfail = !withdrawn, .withdrawn = withdrawn};
 	return 0;
+}
+
+int
+zone_add_servfail(struct zone *z, const uint8_t *owner, uint16_t type,
+    char **errmsg)
+{
+	return add_placeholder(z, owner, type, false, errmsg);
+}
+
+int
+zone_add_withdrawn(struct zone *z, const uint8_t *owner, uint16_t type,
+    char **errmsg)
+{
+	return add_placeholder(z, owner, type, true, errmsg);
 }
 
 static bool

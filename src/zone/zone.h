@@ -40,6 +40,10 @@ struct zone_rrset {
 	bool			 servfail; /* a placeholder without records:
 					   the type (every type, for CNAME)
 					   answers SERVFAIL (zone_add_servfail) */
+	bool			 withdrawn; /* a placeholder without records:
+					   the type (every type, for CNAME)
+					   answers NODATA with the SOA at TTL
+					   0 (zone_add_withdrawn) */
 	struct zone_rdata	*rd;
 };
 
@@ -107,6 +111,15 @@ int	zone_add_node(struct zone *z, const uint8_t *owner, char **errmsg)
  */
 int	zone_add_servfail(struct zone *z, const uint8_t *owner, uint16_t type,
 	    char **errmsg) __attribute__((warn_unused_result));
+
+/*
+ * Mark (owner, type) as withdrawn: a fenced writer name between two
+ * targets. The answer tables turn it into NODATA with the SOA at TTL 0
+ * (for type CNAME: every type at owner), so that no resolver keeps the
+ * absence either. Same errors as zone_add_servfail().
+ */
+int	zone_add_withdrawn(struct zone *z, const uint8_t *owner,
+	    uint16_t type, char **errmsg) __attribute__((warn_unused_result));
 
 /*
  * Check the zone (SOA at the apex, NS at the apex, CNAME alone at its

@@ -647,3 +647,67 @@ Test(policy, role_and_region_questions)
 	st[0] = st[1] = OFF;
 	cr_expect_eq(policy_role(w.p, st, "us-east-1"), POLICY_ROLE_UNKNOWN);
 }
+
+/* --- fenced writers ----------------------------------------------------------------- */
+
+static int gate_answer;
+
+static int
+gate(void *arg, size_t fence)
+{
+	(void)arg;
+	cr_expect_eq(fence, 0);
+	return gate_answer;
+}
+
+#define FENCED \
+	"      - name: writer\n" \
+	"        type: A\n" \
+	"        policy: failover\n" \
+	"        fence: db\n" \
+	"        targets:\n" \
+	"          - { control: east, values: [10.0.9.1] }\n" \
+	"          - { control: west, values: [10.1.9.1] }\n"
+
+Test(policy, fenced_writer_publishes_only_what_the_gate_cleared)
+{
+	const struct zone *z;
+	const struct zone_rrset *s;
+	enum mirror_state st[3] = {OFF, ON, ON};
+	char *yaml = xstrfmt(PREAMBLE FENCED "fences: { db: { hook: [/bin/true] } }\n");
+	char *err = NULL;
+
+	cr_assert_eq(conf_load_string("p.yaml", yaml, strlen(yaml), &w.conf,
+	    &err), 0, "%s", err);
+	free(yaml);
+	w.stat = static_zone(100);
+	cr_assert_eq(policy_new(w.conf, &w.stat, &w.p, &err), 0, "%s", err);
+	cr_expect_eq(policy_fence_desired(w.p, st, 0), 1);
+	cr_expect_eq(policy_fence_desired(w.p, NULL, 0), -1, "unknown");
+	/* Without a gate: withdrawn (fail closed). */
+	z = eval3(ON, ON, ON);
+	s = rrset(z, "writer.svc.test.", T_A);
+	cr_assert_not_null(s);
+	cr_expect(s->withdrawn);
+	policy_set_gate(w.p, gate, NULL);
+	gate_answer = 0;
+	cr_expect_str_eq(addrs(eval3(ON, ON, ON), "writer.svc.test."),
+	    "10.0.9.1");
+	/* Selected west, the fence still holds east: withdrawn. */
+	s = rrset(eval3(OFF, ON, ON), "writer.svc.test.", T_A);
+	cr_expect(s->withdrawn);
+	gate_answer = -1;
+	s = rrset(eval3(OFF, ON, ON), "writer.svc.test.", T_A);
+	cr_expect(s->withdrawn);
+	gate_answer = 1;
+	cr_expect_str_eq(addrs(eval3(OFF, ON, ON), "writer.svc.test."),
+	    "10.1.9.1");
+	/* Unknown states: SERVFAIL whatever the gate says. */
+	cr_expect_str_eq(addrs(eval3(UNK, ON, ON), "writer.svc.test."),
+	    "SERVFAIL");
+	/* A withdrawal is new content: the serial moves. */
+	policy_commit(w.p);
+	gate_answer = -1;
+	eval3(OFF, ON, ON);
+	cr_expect(policy_changed(w.p, 0));
+}

@@ -921,3 +921,52 @@ Test(table_state, controls_freshness_and_hash)
 	mirror_free(m);
 	tworld_free(&w1);
 }
+
+/* --- a fenced writer between two targets: withdrawn ------------------------------ */
+
+Test(table_withdrawn, nodata_with_the_soa_at_ttl_0)
+{
+	struct zone *z = zone_start("svc.test.");
+	struct zone *zz[1];
+	struct tworld w;
+	uint8_t n[DNAME_MAXLEN];
+	size_t nl, len;
+	char *err = NULL;
+	ldns_pkt *p;
+	static const char *const names[] = {"writer.svc.test.",
+	    "cwriter.svc.test."};
+
+	wire("writer.svc.test.", n, &nl);
+	cr_assert_eq(zone_add_withdrawn(z, n, T_A, &err), 0, "%s", err);
+	wire("cwriter.svc.test.", n, &nl);
+	cr_assert_eq(zone_add_withdrawn(z, n, T_CNAME, &err), 0, "%s", err);
+	add_a(z, "www.svc.test.", "192.0.2.7");
+	zone_end(z);
+	zz[0] = z;
+	tworld_build(&w, "zones: [{ id: s, origin: svc.test., file: s.zone }]\n",
+	    zz, 1);
+	for (size_t i = 0; i < 2; i++) {
+		p = query_ldns(w.t, names[i], T_A, false, &len);
+		cr_expect_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+		cr_expect(ldns_pkt_aa(p));
+		cr_expect_eq(ldns_pkt_ancount(p), 0, "%s", names[i]);
+		cr_assert_eq(ldns_pkt_nscount(p), 1);
+		cr_expect_eq(ldns_rr_get_type(ldns_rr_list_rr(
+		    ldns_pkt_authority(p), 0)), LDNS_RR_TYPE_SOA);
+		cr_expect_eq(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_authority(p),
+		    0)), 0, "%s: negative TTL 0", names[i]);
+		ldns_pkt_free(p);
+	}
+	/* Other types at the A writer: the usual NODATA (SOA minimum). */
+	p = query_ldns(w.t, "writer.svc.test.", T_TXT, false, &len);
+	cr_expect_eq(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_authority(p), 0)),
+	    60);
+	ldns_pkt_free(p);
+	/* The withdrawn CNAME: every type, CNAME included. */
+	p = query_ldns(w.t, "cwriter.svc.test.", T_CNAME, false, &len);
+	cr_expect_eq(ldns_pkt_ancount(p), 0);
+	cr_expect_eq(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_authority(p), 0)),
+	    0);
+	ldns_pkt_free(p);
+	tworld_free(&w);
+}
