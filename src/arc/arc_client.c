@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "arc/arc_req.h"
 #include "arc/creds.h"
 #include "arc/curl_ev.h"
 #include "arc/sigv4.h"
@@ -20,8 +21,6 @@
 #include "util/err.h"
 #include "util/xalloc.h"
 
-#define TARGET		"ToggleCustomerAPI.ListRoutingControls"
-#define CONTENT_TYPE	"application/x-amz-json-1.0"
 #define AUTH_RETRY_MS	250	/* after creds_invalidate() */
 
 enum health { HEALTH_UNKNOWN = 0, HEALTH_GOOD, HEALTH_BAD };
@@ -31,9 +30,7 @@ struct endpoint {
 	struct arc_client	*ac;
 	const char		*region;	/* borrowed from conf */
 	const char		*url;
-	char			*host;		/* Host header value */
-	char			*path;		/* for signing */
-	char			*query;		/* NULL: none */
+	struct arc_url		 u;		/* Host, path, query */
 	CURL			*easy;
 	enum health		 health;
 	/* the attempt in flight (st.busy) */
@@ -547,7 +544,7 @@ attempt_reset(struct endpoint *ep)
 	ep->pages = 0;
 	ep->auth_retried = false;
 	ep->retry_at = 0;
-	curl_slist_free_all(ep->hdrs);
+	arc_req_headers_free(ep->hdrs);
 	ep->hdrs = NULL;
 	free(ep->buf);
 	ep->buf = NULL;
@@ -571,31 +568,6 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Copy the value of header `name` from line into out when it matches. */
-static void
-header_value(const char *line, size_t n, const char *name, char *out,
-    size_t outsz)
-{
-	size_t nl = strlen(name), vl;
-	const char *v;
-
-	if (n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-		return;
-	v = line + nl + 1;
-	vl = n - nl - 1;
-	while (vl > 0 && (*v == ' ' || *v == '\t')) {
-		v++;
-		vl--;
-	}
-	while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' ||
-	    v[vl - 1] == ' '))
-		vl--;
-	if (vl >= outsz)
-		vl = outsz - 1;
-	memcpy(out, v, vl);
-	out[vl] = '\0';
-}
-
 static size_t
 header_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -606,9 +578,9 @@ header_cb(char *data, size_t size, size_t nmemb, void *arg)
 		ep->errtype[0] = '\0';
 		ep->retry_after[0] = '\0';
 	}
-	header_value(data, n, "X-Amzn-ErrorType", ep->errtype,
+	(void)arc_header_value(data, n, "X-Amzn-ErrorType", ep->errtype,
 	    sizeof(ep->errtype));
-	header_value(data, n, "Retry-After", ep->retry_after,
+	(void)arc_header_value(data, n, "Retry-After", ep->retry_after,
 	    sizeof(ep->retry_after));
 	return n;
 }
@@ -636,49 +608,6 @@ request_body(const struct arc_client *ac, const char *token)
 static void	done_cb(CURL *easy, int result, void *arg);
 static void	attempt_failed(struct endpoint *ep, enum arc_class cls,
 		    const char *code, uint32_t retry_after_s);
-
-static void
-set_options(struct endpoint *ep, const char *body)
-{
-	const struct conf_arc *ca = ep->ac->ca;
-	CURL *e = ep->easy;
-
-	(void)curl_easy_setopt(e, CURLOPT_URL, ep->url);
-	(void)curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	(void)curl_easy_setopt(e, CURLOPT_POST, 1L);
-	(void)curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	(void)curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
-	(void)curl_easy_setopt(e, CURLOPT_HTTPHEADER, ep->hdrs);
-	(void)curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-	(void)curl_easy_setopt(e, CURLOPT_WRITEDATA, ep);
-	(void)curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
-	(void)curl_easy_setopt(e, CURLOPT_HEADERDATA, ep);
-	(void)curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)ca->timeout_ms);
-	(void)curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(ca->connect_timeout_ms ? ca->connect_timeout_ms :
-	    ca->timeout_ms));
-	(void)curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	(void)curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca->ca_file != NULL)
-		(void)curl_easy_setopt(e, CURLOPT_CAINFO, ca->ca_file);
-	(void)curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	(void)curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	(void)curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	(void)curl_easy_setopt(e, CURLOPT_USERAGENT, "arcdns/" PACKAGE_VERSION);
-}
-
-static struct curl_slist *
-add_header(struct curl_slist *l, const char *name, const char *value)
-{
-	char *h = xstrfmt("%s: %s", name, value);
-	struct curl_slist *r = curl_slist_append(l, h);
-
-	explicit_bzero(h, strlen(h));
-	free(h);
-	if (r == NULL)
-		abort();
-	return r;
-}
 
 static const uint64_t lat_bounds[ARC_LAT_BUCKETS] = {
 	5, 10, 25, 50, 100, 250, 500, 1000, 2500, UINT64_MAX
@@ -728,10 +657,9 @@ send_page(struct endpoint *ep)
 {
 	struct arc_client *ac = ep->ac;
 	const struct sigv4_creds *c;
-	struct sigv4_header h[5];
-	struct sigv4_request req;
-	char date[SIGV4_AMZDATE_LEN + 1], *body, *auth = NULL;
-	size_t nh = 0;
+	struct arc_req req;
+	char *body;
+	int ret;
 	uint64_t wall = ac->clock.wall_ms(ac->clock.arg);
 
 	c = creds_current(ac->creds, wall);
@@ -739,39 +667,25 @@ send_page(struct endpoint *ep)
 		attempt_failed(ep, ARC_CLASS_AUTH, "no credentials", 0);
 		return;
 	}
-	sigv4_amzdate((time_t)(wall / 1000), date);
 	body = request_body(ac, ep->token);
-	h[nh++] = (struct sigv4_header){ "Content-Type", CONTENT_TYPE };
-	h[nh++] = (struct sigv4_header){ "Host", ep->host };
-	h[nh++] = (struct sigv4_header){ "X-Amz-Date", date };
-	h[nh++] = (struct sigv4_header){ "X-Amz-Target", TARGET };
-	if (c->session_token != NULL)
-		h[nh++] = (struct sigv4_header){ "X-Amz-Security-Token",
-		    c->session_token };
-	req = (struct sigv4_request){ "POST", ep->path,
-	    ep->query != NULL ? ep->query : "", h, nh, (const uint8_t *)body,
-	    strlen(body) };
-	if (sigv4_sign(&req, c, ep->region, SIGV4_SERVICE, &auth) != 0) {
-		free(body);
+	req = (struct arc_req){ .url = ep->url, .region = ep->region,
+	    .u = &ep->u, .operation = "ListRoutingControls", .body = body,
+	    .timeout_ms = ac->ca->timeout_ms,
+	    .connect_timeout_ms = ac->ca->connect_timeout_ms,
+	    .ca_file = ac->ca->ca_file, .write_cb = write_cb,
+	    .header_cb = header_cb, .cb_arg = ep };
+	ret = arc_req_prepare(ep->easy, &req, c, wall, &ep->hdrs);
+	free(body);
+	if (ret != 0) {
 		attempt_failed(ep, ARC_CLASS_CONFIG, "cannot sign the request "
 		    "(unusable credentials or region)", 0);
 		return;
 	}
-	curl_slist_free_all(ep->hdrs);
-	ep->hdrs = NULL;
-	for (size_t i = 0; i < nh; i++)
-		ep->hdrs = add_header(ep->hdrs, h[i].name, h[i].value);
-	ep->hdrs = add_header(ep->hdrs, "Authorization", auth);
-	ep->hdrs = add_header(ep->hdrs, "Expect", "");
-	explicit_bzero(auth, strlen(auth));
-	free(auth);
 	free(ep->buf);
 	ep->buf = NULL;
 	ep->len = 0;
 	ep->too_big = false;
 	ep->errtype[0] = ep->retry_after[0] = '\0';
-	set_options(ep, body);
-	free(body);
 	ac->stats.requests++;
 	ep->info.requests++;
 	ep->req_started = now_mono(ac);
@@ -1109,68 +1023,20 @@ poll_begin(struct arc_client *ac)
 
 /* ---- setup ------------------------------------------------------------ */
 
-static bool
-is_loopback(const char *host)
-{
-	return strcasecmp(host, "localhost") == 0 ||
-	    strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
-	    strcmp(host, "::1") == 0;
-}
-
 static int
 endpoint_init(struct endpoint *ep, const struct conf_arc_endpoint *ce,
     bool *plain, char **errmsg)
 {
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL,
-	    *query = NULL;
-	int ret = 0;
-
 	ep->region = ce->region;
 	ep->url = ce->url;
 	*plain = false;
-	if (u == NULL)
-		abort();
-	if (curl_url_set(u, CURLUPART_URL, ce->url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		*errmsg = xstrfmt("arc endpoint %s: cannot parse URL %s",
-		    ce->region, ce->url);
-		ret = ERR_INVAL;
-		goto out;
-	}
-	(void)curl_url_get(u, CURLUPART_PORT, &port, 0);
-	(void)curl_url_get(u, CURLUPART_PATH, &path, 0);
-	(void)curl_url_get(u, CURLUPART_QUERY, &query, 0);
-	if (strcasecmp(scheme, "http") == 0) {
-		if (!is_loopback(host)) {
-			*errmsg = xstrfmt("arc endpoint %s: plain http:// is "
-			    "only accepted on loopback (%s)", ce->region,
-			    ce->url);
-			ret = ERR_INVAL;
-			goto out;
-		}
-		*plain = true;
-	} else if (strcasecmp(scheme, "https") != 0) {
-		*errmsg = xstrfmt("arc endpoint %s: %s is neither https:// "
-		    "nor http://", ce->region, ce->url);
-		ret = ERR_INVAL;
-		goto out;
-	}
-	ep->host = port != NULL ? xstrfmt("%s:%s", host, port) : xstrdup(host);
-	ep->path = xstrdup(path != NULL && path[0] != '\0' ? path : "/");
-	ep->query = query != NULL ? xstrdup(query) : NULL;
+	if (arc_url_parse(ce->region, ce->url, &ep->u, errmsg) != 0)
+		return ERR_INVAL;
+	*plain = ep->u.plain;
 	ep->easy = curl_easy_init();
 	if (ep->easy == NULL)
 		abort();
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_free(query);
-	curl_url_cleanup(u);
-	return ret;
+	return 0;
 }
 
 int
@@ -1302,9 +1168,7 @@ arc_client_free(struct arc_client *ac)
 		attempt_reset(ep);
 		if (ep->easy != NULL)
 			curl_easy_cleanup(ep->easy);
-		free(ep->host);
-		free(ep->path);
-		free(ep->query);
+		arc_url_fini(&ep->u);
 	}
 	if (ac->timer != NULL)
 		event_free(ac->timer);
