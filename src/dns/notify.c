@@ -17,13 +17,16 @@
 #include "dns/wire.h"
 #include "log/log.h"
 #include "util/dname.h"
+#include "util/err.h"
 #include "util/netaddr.h"
 #include "util/xalloc.h"
 
 #define OPCODE_NOTIFY	4
 #define TYPE_SOA	6
 #define CLASS_IN	1
-#define NOTIFY_MSG_MAX	(WIRE_HDRLEN + DNAME_MAXLEN + 4 + TSIG_RR_MAX)
+#define SOA_RDATA_MAX	(2 * DNAME_MAXLEN + 20)
+#define NOTIFY_MSG_MAX	(WIRE_HDRLEN + DNAME_MAXLEN + 4 + 12 + SOA_RDATA_MAX + \
+			    TSIG_RR_MAX)
 #define REPLY_MAX	4096
 
 struct notifier;
@@ -36,6 +39,9 @@ struct pending {
 	size_t		 originlen;
 	struct netaddr	 target;
 	uint32_t	 serial;
+	uint8_t		 soa[SOA_RDATA_MAX];	/* the answer section's */
+	size_t		 soalen;		/* 0: none */
+	uint32_t	 soattl;
 	uint16_t	 id;
 	unsigned	 tries;		/* sent so far */
 	uint32_t	 wait_ms;	/* before the next try */
@@ -310,6 +316,18 @@ build(struct pending *p)
 	wire_put16(m + len, TYPE_SOA);
 	wire_put16(m + len + 2, CLASS_IN);
 	len += 4;
+	if (p->soalen > 0) {
+		/* The SOA, its owner a pointer to the question name. */
+		wire_put16(m + 6, 1);
+		wire_put16(m + len, 0xc000 | WIRE_HDRLEN);
+		wire_put16(m + len + 2, TYPE_SOA);
+		wire_put16(m + len + 4, CLASS_IN);
+		wire_put16(m + len + 6, (uint16_t)(p->soattl >> 16));
+		wire_put16(m + len + 8, (uint16_t)p->soattl);
+		wire_put16(m + len + 10, (uint16_t)p->soalen);
+		memcpy(m + len + 12, p->soa, p->soalen);
+		len += 12 + p->soalen;
+	}
 	if (p->signed_) {
 		tsig_init(&p->tsig, &p->key);
 		len = tsig_sign(&p->tsig, m, len, sizeof(p->msg),
@@ -336,9 +354,10 @@ set_key(struct pending *p, const struct conf_key *key)
 	p->key.secret_len = key->secret_len;
 }
 
-void
-notifier_send(struct notifier *n, const uint8_t *origin_wire,
-    uint32_t serial, const struct netaddr *targets, size_t ntargets,
+static void
+send_all(struct notifier *n, const uint8_t *origin_wire, uint32_t serial,
+    const uint8_t *soa, size_t soalen, uint32_t ttl,
+    const struct netaddr *targets, size_t ntargets,
     const struct conf_key *key)
 {
 	uint8_t origin[DNAME_MAXLEN];
@@ -365,6 +384,10 @@ notifier_send(struct notifier *n, const uint8_t *origin_wire,
 		} else
 			evtimer_del(p->timer);	/* replaced: a newer serial */
 		p->serial = serial;
+		if (soalen > 0)
+			memcpy(p->soa, soa, soalen);
+		p->soalen = soalen;
+		p->soattl = ttl;
 		p->id = new_id();
 		p->tries = 0;
 		p->wait_ms = n->first_ms;
@@ -372,4 +395,51 @@ notifier_send(struct notifier *n, const uint8_t *origin_wire,
 		build(p);
 		transmit(p);
 	}
+}
+
+void
+notifier_send(struct notifier *n, const uint8_t *origin_wire,
+    uint32_t serial, const struct netaddr *targets, size_t ntargets,
+    const struct conf_key *key)
+{
+	send_all(n, origin_wire, serial, NULL, 0, 0, targets, ntargets, key);
+}
+
+/* Length of the uncompressed name at rd[off..len), or 0. */
+static size_t
+soa_name(const uint8_t *rd, size_t len, size_t off)
+{
+	size_t start = off;
+
+	for (;;) {
+		uint8_t l;
+
+		if (off >= len || rd[off] > DNAME_MAXLABEL)
+			return 0;
+		l = rd[off];
+		off += 1 + (size_t)l;
+		if (off > len || off - start > DNAME_MAXLEN)
+			return 0;
+		if (l == 0)
+			return off - start;
+	}
+}
+
+int
+notifier_send_soa(struct notifier *n, const uint8_t *origin_wire,
+    uint32_t ttl, const uint8_t *soa, size_t soalen,
+    const struct netaddr *targets, size_t ntargets,
+    const struct conf_key *key)
+{
+	size_t a = soa_name(soa, soalen, 0);
+	size_t b = a == 0 ? 0 : soa_name(soa, soalen, a);
+	uint32_t serial;
+
+	if (b == 0 || a + b + 20 != soalen)
+		return ERR_INVAL;
+	serial = (uint32_t)wire_get16(soa + a + b) << 16 |
+	    wire_get16(soa + a + b + 2);
+	send_all(n, origin_wire, serial, soa, soalen, ttl, targets, ntargets,
+	    key);
+	return 0;
 }

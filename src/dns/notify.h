@@ -3,7 +3,8 @@
  *
  * A notifier lives on one libevent base (the main thread's) and is used
  * from that thread only. notifier_send() queues one NOTIFY per target:
- * opcode NOTIFY, AA, the question "origin SOA IN", a fresh ID, signed
+ * opcode NOTIFY, AA, the question "origin SOA IN" (and the SOA itself in
+ * the answer section with notifier_send_soa()), a fresh ID, signed
  * with TSIG when a key is given (the same bytes are resent on every try,
  * so an answer to any try matches). It is resent after 1 s, 2 s, 4 s ...
  * (at most 30 s apart, 8 tries, about two minutes in all) until an answer
@@ -43,6 +44,18 @@ void		 notifier_free(struct notifier *n);
 void	notifier_send(struct notifier *n, const uint8_t *origin_wire,
 	    uint32_t serial, const struct netaddr *targets, size_t ntargets,
 	    const struct conf_key *key);
+
+/*
+ * The same, with the zone's SOA in the answer section (RFC 1996 3.7: a
+ * secondary that has that serial already need not ask): soa is its
+ * uncompressed rdata (soalen bytes, copied; the serial is read from it),
+ * ttl its TTL. Returns 0, or ERR_INVAL (nothing sent) when soa is not an
+ * SOA rdata.
+ */
+int	notifier_send_soa(struct notifier *n, const uint8_t *origin_wire,
+	    uint32_t ttl, const uint8_t *soa, size_t soalen,
+	    const struct netaddr *targets, size_t ntargets,
+	    const struct conf_key *key) __attribute__((warn_unused_result));
 
 /* NOTIFYs not yet acknowledged nor given up (for tests and stats). */
 size_t	notifier_pending(const struct notifier *n);

@@ -22,6 +22,7 @@
 #include "conf/conf.h"
 #include "dns/notify.h"
 #include "dns/wire.h"
+#include "util/err.h"
 #include "util/netaddr.h"
 
 #define SECRET		"0123456789abcdef0123456789abcdef"
@@ -402,5 +403,39 @@ Test(notify, ipv6_target)
 	cr_assert(run(none_pending, NULL, 3000), "acknowledged over IPv6");
 	cr_expect_eq(s.n, 2);
 	check_notify(&s, 1);
+	secondary_stop(&s);
+}
+
+Test(notify, soa_in_the_answer)
+{
+	static const uint8_t ns[] = "\3ns1\3svc\7example\4test";
+	struct secondary s = {.sign = true};
+	uint8_t soa[2 * sizeof(ns) + 20] = {0};
+	ldns_pkt *p = NULL;
+	ldns_rr *rr;
+	char *text;
+
+	memcpy(soa, ns, sizeof(ns));
+	memcpy(soa + sizeof(ns), ns, sizeof(ns));
+	soa[2 * sizeof(ns) + 1] = 1;		/* serial 65536 + 2 */
+	soa[2 * sizeof(ns) + 3] = 2;
+	secondary_start(&s);
+	notifier_set_timing(nt, 2000, 2000, 8);
+	cr_expect_eq(notifier_send_soa(nt, (const uint8_t *)ORIGIN, 60, soa,
+	    sizeof(soa) - 1, &s.addr, 1, &key), ERR_INVAL, "cut short");
+	cr_expect_eq(notifier_pending(nt), 0);
+	cr_assert_eq(notifier_send_soa(nt, (const uint8_t *)ORIGIN, 60, soa,
+	    sizeof(soa), &s.addr, 1, &key), 0);
+	cr_assert(run(none_pending, NULL, 1500));
+	cr_expect(s.verified[0], "signed over the SOA too");
+	check_notify(&s, 0);
+	cr_assert_eq(ldns_wire2pkt(&p, s.msg[0], s.len[0]), LDNS_STATUS_OK);
+	cr_assert_eq(ldns_pkt_ancount(p), 1);
+	rr = ldns_rr_list_rr(ldns_pkt_answer(p), 0);
+	text = ldns_rr2str(rr);
+	cr_expect_str_eq(text, "svc.example.test.\t60\tIN\tSOA\t"
+	    "ns1.svc.example.test. ns1.svc.example.test. 65538 0 0 0 0\n");
+	free(text);
+	ldns_pkt_free(p);
 	secondary_stop(&s);
 }
