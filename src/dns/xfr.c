@@ -158,6 +158,8 @@ put_rdata(struct builder *b, uint16_t type, const struct zone_rdata *rd)
 {
 	size_t skip = 0, names = 0, off, n[2];
 
+	if (rd->len == 0)
+		return;		/* and rd->data may be NULL */
 	switch (type) {
 	case TYPE_NS: case TYPE_MD: case TYPE_MF: case TYPE_CNAME:
 	case TYPE_MB: case TYPE_MG: case TYPE_MR: case TYPE_PTR:
