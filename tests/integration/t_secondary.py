@@ -21,6 +21,8 @@ the bounds below did so because of our NOTIFY.
     and the new serial; and back;
   - arcdnsd restarted on the same port (same state-dir): its serial does
     not go back, and the secondaries follow the next flips;
+  - SIGHUP after an edit of the zone file (with and without a raised file
+    serial): the serial moves forward and the secondaries get the edit;
   - with a TSIG key (keys: + tsig-key:, the same key in NSD and Knot):
     unsigned or wrongly signed AXFR is refused, a signed one succeeds with
     every message signed and verified, the secondaries transfer with the key and follow a flip
@@ -43,6 +45,7 @@ when both are missing).
 
 import os
 import re
+import signal
 import struct
 import sys
 import time
@@ -396,6 +399,36 @@ def check_unknown_state(t, sim):
     d.stop()
 
 
+def check_reload(t, d, peers):
+    """SIGHUP after an edit of the zone file: the serial moves forward (one
+    step when the file's serial was left alone, to the file's serial when
+    the operator raised it past ours), and the secondaries get the edit."""
+    path = os.path.join(d.dir, "svc.example.internal.zone")
+    for n, bump in ((81, None), (82, 1000)):
+        ip = "192.0.2.%d" % n
+        with open(path) as f:
+            text = f.read()
+        text = re.sub(r"(?m)^(www\s+300 IN A\s+)\S+", r"\g<1>" + ip, text)
+        if bump:
+            text = re.sub(r"(IN SOA ns1 hostmaster )\d+", r"\g<1>%d" % bump, text)
+        d.write("svc.example.internal.zone", text)
+        before = d.serial()
+        mark = len(d.log_text())
+        d.signal(signal.SIGHUP)
+        line = d.wait_log(r"reloaded|reload failed", 10, start_at=mark)
+        t.ok(line and "reloaded" in line, "reload: SIGHUP reloaded", line)
+        after = d.serial()
+        want = "%s" % (bump if bump else "ahead of %s" % before)
+        t.ok((after == bump) if bump else serial_newer(after, before),
+             "reload: www %s, serial %s -> %s (want %s)" % (ip, before, after, want))
+        for p in peers:
+            got, took = wait_for(lambda: answer_of(query_at(p.port, "www." + ORIGIN, "A"))
+                                 == [ip] and p.serial() == after, FOLLOW)
+            t.ok(got, "reload: %s serves www %s and serial %s (%.2fs)" % (
+                p.LABEL, ip, after, took), "got www %r serial %r" % (
+                answer_of(query_at(p.port, "www." + ORIGIN, "A")), p.serial()))
+
+
 def start_peers(t, d_port, nsd_port, knot_port, tsig):
     peers = []
     for cls, port in ((Nsd, nsd_port), (Knot, knot_port)):
@@ -427,6 +460,7 @@ def check_plain(t, sim):
     peers = start_peers(t, d.port, nsd_port, knot_port, tsig=False)
     secondaries_follow(t, sim, d, peers, "no key")
     check_restart(t, sim, d, peers)
+    check_reload(t, d, peers)
     for p in peers:
         p.stop()
     d.stop()
