@@ -43,6 +43,7 @@ struct xfr {
 	uint32_t	 serial;
 	struct xfr_msg	*msgs;
 	size_t		 nmsgs;
+	struct xfr_msg	 soa;		/* the SOA alone: IXFR up to date */
 	size_t		 nrecords;
 	struct netprefix *acl;
 	size_t		 nacl;
@@ -219,19 +220,23 @@ msg_start(struct builder *b)
 }
 
 static void
-msg_end(struct builder *b)
+msg_copy(struct builder *b, struct xfr_msg *m)
 {
-	struct xfr *x = b->x;
-	struct xfr_msg *m;
-
-	if (b->an == 0)
-		return;
 	wire_put16(b->buf + 6, b->an);
-	x->msgs = xrealloc(x->msgs, x->nmsgs + 1, sizeof(*x->msgs));
-	m = &x->msgs[x->nmsgs++];
 	m->len = b->len;
 	m->data = xmalloc(b->len);
 	memcpy(m->data, b->buf, b->len);
+}
+
+static void
+msg_end(struct builder *b)
+{
+	struct xfr *x = b->x;
+
+	if (b->an == 0)
+		return;
+	x->msgs = xrealloc(x->msgs, x->nmsgs + 1, sizeof(*x->msgs));
+	msg_copy(b, &x->msgs[x->nmsgs++]);
 }
 
 static void
@@ -333,6 +338,10 @@ xfr_build(const struct zone *z, const struct netprefix *acl, size_t nacl,
 	}
 	put_rr(b, z->apex, soa, &soa->rd[0]);
 	msg_end(b);
+	msg_start(b);
+	put_rr(b, z->apex, soa, &soa->rd[0]);
+	msg_copy(b, &x->soa);
+	x->nrecords--;
 	free(b->dict);
 	free(b);
 	return x;
@@ -346,6 +355,7 @@ xfr_free(struct xfr *x)
 	for (size_t i = 0; i < x->nmsgs; i++)
 		free(x->msgs[i].data);
 	free(x->msgs);
+	free(x->soa.data);
 	free(x->origin);
 	free(x->acl);
 	key_free(x->key);
@@ -417,6 +427,52 @@ xfr_is_query(const uint8_t *pkt, size_t len, uint8_t *lname,
 	return true;
 }
 
+/* Step over a name at off (a pointer ends it); 0 when malformed. */
+static size_t
+skip_name(const uint8_t *m, size_t len, size_t off)
+{
+	while (off < len) {
+		uint8_t l = m[off];
+
+		if ((l & 0xc0) == 0xc0)
+			return off + 2 <= len ? off + 2 : 0;
+		if (l > DNAME_MAXLABEL)
+			return 0;
+		off += 1 + (size_t)l;
+		if (l == 0)
+			return off <= len ? off : 0;
+	}
+	return 0;
+}
+
+/*
+ * An IXFR whose SOA (authority section) has our serial or a later one
+ * (RFC 1982): RFC 1995 2 answers it with our SOA alone.
+ */
+static bool
+is_up_to_date(const struct xfr *x, const uint8_t *q, size_t qlen,
+    size_t qend)
+{
+	size_t off, end;
+	uint32_t serial;
+
+	if (wire_get16(q + qend - 4) != XFR_TYPE_IXFR ||
+	    wire_get16(q + 6) != 0 || wire_get16(q + 8) != 1)
+		return false;
+	off = skip_name(q, qlen, qend);
+	if (off == 0 || off + 10 > qlen || wire_get16(q + off) != 6)
+		return false;
+	end = off + 10 + wire_get16(q + off + 8);
+	if (end > qlen)
+		return false;
+	off = skip_name(q, end, off + 10);
+	off = off == 0 ? 0 : skip_name(q, end, off);
+	if (off == 0 || off + 20 != end)
+		return false;
+	serial = (uint32_t)wire_get16(q + off) << 16 | wire_get16(q + off + 2);
+	return (uint32_t)(serial - x->serial) < 0x80000000u;
+}
+
 static bool
 is_allowed(const struct xfr *x, const struct sockaddr *client)
 {
@@ -457,6 +513,8 @@ xfr_reply(const struct xfr *x, const uint8_t *query, size_t qlen,
 	size_t qend = WIRE_HDRLEN + x->originlen + 4, total = 0, pos = 0;
 	struct conf_key nokey = {.wire = (uint8_t *)"", .algorithm =
 	    "hmac-sha256"};
+	const struct xfr_msg *msgs = x->msgs;
+	size_t nmsgs = x->nmsgs;
 	struct tsig_ctx ctx;
 	uint8_t *buf;
 	int ret;
@@ -494,14 +552,18 @@ xfr_reply(const struct xfr *x, const uint8_t *query, size_t qlen,
 	}
 
 	free(buf);
-	for (size_t i = 0; i < x->nmsgs; i++)
-		total += 2 + x->msgs[i].len + (x->key != NULL ? TSIG_RR_MAX : 0);
+	if (is_up_to_date(x, query, qlen, qend)) {
+		msgs = &x->soa;
+		nmsgs = 1;
+	}
+	for (size_t i = 0; i < nmsgs; i++)
+		total += 2 + msgs[i].len + (x->key != NULL ? TSIG_RR_MAX : 0);
 	buf = xmalloc(total);
-	for (size_t i = 0; i < x->nmsgs; i++) {
+	for (size_t i = 0; i < nmsgs; i++) {
 		uint8_t *m = buf + pos + 2;
-		size_t len = x->msgs[i].len;
+		size_t len = msgs[i].len;
 
-		memcpy(m, x->msgs[i].data, len);
+		memcpy(m, msgs[i].data, len);
 		memcpy(m, query, 2);				/* ID */
 		wire_put16(m + 2, (uint16_t)(wire_get16(m + 2) |
 		    (wire_get16(query + 2) & WIRE_RD)));

@@ -10,7 +10,9 @@
  * is immutable, owned by the table that holds it, and read by any TCP
  * worker.
  *
- * xfr_reply() turns it into the reply to one query: each message gets
+ * xfr_reply() turns it into the reply to one query (an IXFR whose SOA
+ * has our serial or a later one gets our SOA alone, RFC 1995 2; any
+ * other AXFR or IXFR the whole zone): each message gets
  * the query's ID, RD bit and question (the client's letter case); the
  * whole two-byte-length-prefixed TCP stream is returned on the heap, so
  * that the caller can let go of the table before sending it. It

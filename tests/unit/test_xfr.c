@@ -120,6 +120,8 @@ client(const char *text)
 	return ss;
 }
 
+static uint32_t ixfr_serial = 1;	/* the SOA an IXFR query carries */
+
 /* A query built by ldns; signed with keyname/secret when not NULL. */
 static uint8_t *
 query(const char *qname, ldns_rr_type type, const char *keyname,
@@ -132,10 +134,13 @@ query(const char *qname, ldns_rr_type type, const char *keyname,
 	ldns_pkt_set_id(p, 0x4242);
 	if (type == LDNS_RR_TYPE_IXFR) {
 		ldns_rr *soa = NULL;
+		char text[160];
 
-		cr_assert_eq(ldns_rr_new_frm_str(&soa, "svc.example.test. 300 "
-		    "IN SOA ns1.svc.example.test. h.svc.example.test. 1 1 1 1 "
-		    "1", 0, NULL, NULL), LDNS_STATUS_OK);
+		snprintf(text, sizeof(text), "svc.example.test. 300 IN SOA "
+		    "ns1.svc.example.test. h.svc.example.test. %u 1 1 1 1",
+		    ixfr_serial);
+		cr_assert_eq(ldns_rr_new_frm_str(&soa, text, 0, NULL, NULL),
+		    LDNS_STATUS_OK);
 		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, soa);
 	}
 	if (keyname != NULL) {
@@ -732,4 +737,58 @@ Test(xfr, unknown_state_not_transferred)
 	free(q);
 	xfr_free(x);
 	xfr_free(signd);
+}
+
+/* RFC 1995 2: an IXFR from a secondary that is up to date: our SOA. */
+Test(xfr, ixfr_up_to_date_gets_the_soa)
+{
+	static const struct {
+		uint32_t	serial;
+		bool		full;
+	} cases[] = {
+		{2024010101u, false},			/* equal */
+		{2024010106u, false},			/* ahead */
+		{2024010100u, true},			/* behind */
+		{2024010101u + 0x80000001u, true},	/* behind, RFC 1982 */
+		{2024010101u + 0x7fffffffu, false},	/* ahead, RFC 1982 */
+	};
+	struct netprefix acl = prefix("127.0.0.0/8");
+	struct xfr *x = xfr_build(zone, &acl, 1, &key);
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		ldns_rdf *mac = NULL;
+		struct reply r;
+		size_t qlen;
+		uint8_t *q;
+		ldns_rr *soa;
+
+		ixfr_serial = cases[i].serial;
+		q = query("svc.example.test.", LDNS_RR_TYPE_IXFR, "xfr-key.",
+		    SECRET_B64, &qlen, &mac);
+		transfer(x, q, qlen, "127.0.0.1", (uint64_t)time(NULL), &r);
+		if (cases[i].full) {
+			cr_expect_eq(r.n, xfr_messages(x), "serial %u: full",
+			    cases[i].serial);
+		} else {
+			cr_assert_eq(r.n, 1, "serial %u: one message",
+			    cases[i].serial);
+			cr_expect_eq(ldns_pkt_get_rcode(r.pkt[0]),
+			    LDNS_RCODE_NOERROR);
+			cr_expect(ldns_pkt_aa(r.pkt[0]));
+			cr_assert_eq(ldns_pkt_ancount(r.pkt[0]), 1);
+			soa = ldns_rr_list_rr(ldns_pkt_answer(r.pkt[0]), 0);
+			cr_expect_eq(ldns_rr_get_type(soa), LDNS_RR_TYPE_SOA);
+			cr_expect_eq(ldns_rdf2native_int32(ldns_rr_rdf(soa, 2)),
+			    2024010101u);
+			cr_expect(ldns_pkt_tsig_verify(r.pkt[0], r.wire[0],
+			    r.len[0], "xfr-key.", SECRET_B64, mac));
+		}
+		reply_free(&r);
+		ldns_rdf_deep_free(mac);
+		free(q);
+	}
+	cr_expect_eq(xfr_records(x), NBULK + 15 + 1, "the SOA-only message "
+	    "is not counted");
+	xfr_free(x);
 }
