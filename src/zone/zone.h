@@ -104,8 +104,9 @@ int	zone_add_node(struct zone *z, const uint8_t *owner, char **errmsg)
 /*
  * Mark (owner, type) as unanswerable: an RRset of that type without
  * records and with servfail set. The answer tables turn it into SERVFAIL
- * (for type CNAME: every type at owner), and a zone transfer carries
- * nothing for it. ARC-driven names whose state is unknown use this.
+ * (for type CNAME: every type at owner), and the zone is not transferred
+ * while it holds one (xfr.h: SERVFAIL, so that secondaries keep their
+ * copy). ARC-driven names whose state is unknown use this.
  * Returns 0, or ERR_INVAL with *errmsg (outside the zone, or the type is
  * there already).
  */
