@@ -14,6 +14,7 @@
 #include "arc/creds.h"
 #include "arc/curl_ev.h"
 #include "conf/conf.h"
+#include "ctl/ctlsock.h"
 #include "dns/listen.h"
 #include "dns/notify.h"
 #include "dns/snapshot.h"
@@ -111,9 +112,13 @@ int
 runtime_bind(struct runtime *rt, char **errmsg)
 {
 	const struct conf_server *srv = &rt->cur.conf->server;
+	int ret;
 
 	rt->snap = snapshot_new(dns_listener_nreaders(srv), free_table);
-	return dns_listener_new(srv, rt->snap, &rt->dns, errmsg);
+	ret = dns_listener_new(srv, rt->snap, &rt->dns, errmsg);
+	if (ret == 0 && srv->control != NULL)
+		ret = ctlsock_bind(srv, &rt->ctl, errmsg);
+	return ret;
 }
 
 static void
@@ -434,6 +439,11 @@ runtime_start(struct runtime *rt, char **errmsg)
 	event_add(rt->sig_term, NULL);
 	event_add(rt->sig_int, NULL);
 	rt->notifier = notifier_new(rt->base);
+	if (rt->ctl != NULL) {
+		ret = ctlsock_start(rt->ctl, rt->base, rt, errmsg);
+		if (ret != 0)
+			return ret;
+	}
 	ret = arc_start(rt, errmsg);
 	if (ret != 0)
 		return ret;
@@ -485,6 +495,7 @@ runtime_free(struct runtime *rt)
 	if (rt == NULL)
 		return;
 	arc_stop(rt);
+	ctlsock_free(rt->ctl);
 	notifier_free(rt->notifier);
 	curl_ev_free(rt->curl);
 	dns_listener_free(rt->dns);

@@ -22,6 +22,7 @@
 struct arc_client;
 struct conf;
 struct creds;
+struct ctlsock;
 struct curl_ev;
 struct dns_listener;
 struct mirror;
@@ -58,6 +59,7 @@ struct runtime {
 	struct mirror		*mirror;
 	struct arc_client	*arc;
 	struct notifier		*notifier;	/* NOTIFY to secondaries */
+	struct ctlsock		*ctl;		/* server.control, or NULL */
 	struct event		*status;	/* copies the mirror's freshness */
 	_Atomic uint64_t	 last_success_ms; /* read by CHAOS state.arcdns */
 	unsigned		 rebuilds;
