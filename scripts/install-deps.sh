@@ -69,25 +69,42 @@ if [ "$(id -u)" -ne 0 ]; then
 	sudo=(sudo)
 fi
 
-# Packages of deps.txt that ship a DNS service (the tests start these
-# daemons themselves, on loopback ports), with their systemd units.
+# Packages of deps.txt that ship a service, with their systemd units: DNS
+# servers (the tests start these daemons themselves, on loopback ports) and
+# the prometheus server (only its promtool is used).
 service_units() {
 	case "$1" in
 	nsd) echo nsd.service ;;
 	knot) echo knot.service ;;
 	unbound) echo unbound.service unbound-resolvconf.service ;;
+	prometheus) echo prometheus.service ;;
+	esac
+}
+# Their daemons' process names. A packaged service runs detached (its
+# parent is init); the test peers run in the foreground under a test, and
+# other people's tests may be running while this script installs: only
+# detached daemons of the packages installed now are ever considered.
+service_daemon() {
+	case "$1" in
+	nsd) echo nsd ;;
+	knot) echo knotd ;;
+	unbound) echo unbound ;;
+	prometheus) echo prometheus ;;
 	esac
 }
 daemon_pids() {
 	local n
-	for n in nsd knotd unbound; do
-		pgrep -x "$n" 2>/dev/null || true
+	for n in "${daemons[@]}"; do
+		pgrep -x -P 1 "$n" 2>/dev/null || true
 	done | sort -n
 }
 units=()
+daemons=()
 for pkg in "${missing[@]}"; do
 	# shellcheck disable=SC2207
 	units+=($(service_units "$pkg"))
+	# shellcheck disable=SC2207
+	daemons+=($(service_daemon "$pkg"))
 done
 pids_before=$(daemon_pids)
 
@@ -118,17 +135,18 @@ export DEBIAN_FRONTEND=noninteractive
 remove_prc
 
 # Whatever policy-rc.d said: the services of the packages installed just now
-# must not hold port 53, now or after a reboot. Under systemd, stop and
-# disable their units; elsewhere, stop a daemon that appeared during the
-# install (and only such a one).
+# must not run (nor hold port 53), now or after a reboot. Under systemd,
+# stop and disable their units; elsewhere, stop a detached daemon of those
+# packages that appeared during the install (and only such a one).
 if [ "${#units[@]}" -ne 0 ]; then
 	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-		echo "install-deps: stopping and disabling ${units[*]} (test peers only)"
+		echo "install-deps: stopping and disabling ${units[*]} (the tests need no packaged service)"
 		"${sudo[@]}" systemctl disable --now "${units[@]}" >/dev/null 2>&1 || true
 	fi
 	pids_after=$(daemon_pids)
 	for pid in $(comm -13 <(echo "$pids_before") <(echo "$pids_after")); do
-		echo "install-deps: stopping a packaged daemon the install started (pid $pid)"
+		echo "install-deps: stopping a packaged daemon the install started" \
+			"($(ps -o comm= -p "$pid" 2>/dev/null), pid $pid)"
 		"${sudo[@]}" kill "$pid" 2>/dev/null || true
 	done
 fi

@@ -68,6 +68,7 @@ struct udpsock {
 	pthread_t		 thread;
 	bool			 running;
 	_Atomic uint64_t	 stats[NSTATS];
+	_Atomic uint64_t	 qm[DNS_QM_CELLS];	/* queries, listen.h */
 	struct mmsghdr		 rmsg[UDP_BATCH], smsg[UDP_BATCH];
 	struct iovec		 riov[UDP_BATCH], siov[UDP_BATCH];
 	struct sockaddr_storage	 peer[UDP_BATCH];
@@ -97,6 +98,7 @@ struct dns_worker {
 	struct tcpconn		*free_conns;
 	struct timeval		 idle;
 	_Atomic uint64_t	 stats[NSTATS];	/* TCP side */
+	_Atomic uint64_t	 qm[DNS_QM_CELLS];	/* TCP side */
 };
 
 struct dns_listener {
@@ -129,12 +131,14 @@ now_ms(void)
 }
 
 static void
-count_answer(_Atomic uint64_t *stats, const struct answer_info *info)
+count_answer(_Atomic uint64_t *stats, _Atomic uint64_t *qm,
+    const struct answer_info *info)
 {
 	if (info->dropped) {
 		stat_add(stats, STAT_INDEX(dropped), 1);
 		return;
 	}
+	stat_add(qm, dns_qm_cell(info->view, info->qtype, info->rcode), 1);
 	if (info->rcode < 6)
 		stat_add(stats, STAT_INDEX(rcode) + info->rcode, 1);
 	else
@@ -206,7 +210,7 @@ udp_answer(struct udpsock *us, int n)
 		len = answer_query(t, us->inbuf[i], us->rmsg[i].msg_len,
 		    (const struct sockaddr *)&us->peer[i], false,
 		    us->outbuf[i], UDP_OUTBUF, &info);
-		count_answer(us->stats, &info);
+		count_answer(us->stats, us->qm, &info);
 		if (len == 0)
 			continue;
 		us->siov[nsend].iov_base = us->outbuf[i];
@@ -358,6 +362,8 @@ tcp_xfr(struct tcpconn *c, const struct table *t, size_t mlen)
 	if ((c->heap[5] & WIRE_RCODE_MASK) < 6)
 		stat_add(c->w->stats, STAT_INDEX(rcode) + (c->heap[5] &
 		    WIRE_RCODE_MASK), 1);
+	stat_add(c->w->qm, dns_qm_cell(view, wire_get16(c->in + 2 +
+	    WIRE_HDRLEN + llen), c->heap[5] & WIRE_RCODE_MASK), 1);
 	dname_to_str(lname, zone, sizeof(zone));
 	na.ss = c->peer;
 	na.len = sizeof(c->peer);
@@ -412,7 +418,7 @@ tcp_process(struct tcpconn *c)
 			tcp_close(c);		/* garbage: hang up */
 			return;
 		}
-		count_answer(w->stats, &info);
+		count_answer(w->stats, w->qm, &info);
 		wire_put16(c->out, (uint16_t)len);
 		c->outlen = len + 2;
 		c->outoff = 0;
@@ -860,6 +866,65 @@ dns_listener_stats(const struct dns_listener *l, struct dns_stats *out)
 			for (size_t k = 0; k < l->naddrs; k++)
 				sum[j] += atomic_load_explicit(
 				    &w->udp[k]->stats[j], memory_order_relaxed);
+		}
+	}
+}
+
+/* --- queries by view, qtype and rcode ----------------------------------------- */
+
+static const char *const qm_qtypes[DNS_QM_QTYPES] = {
+	"A", "AAAA", "CNAME", "MX", "NS", "SOA", "TXT", "SRV", "PTR", "DS",
+	"ANY", "AXFR", "IXFR", "other"
+};
+static const uint16_t qm_qtype_codes[DNS_QM_QTYPES - 1] = {
+	1, 28, 5, 15, 2, 6, 16, 33, 12, 43, 255, 252, 251
+};
+static const char *const qm_rcodes[DNS_QM_RCODES] = {
+	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+	"NOTAUTH", "BADVERS", "other"
+};
+
+size_t
+dns_qm_cell(int view, uint16_t qtype, uint16_t rcode)
+{
+	size_t v, q = DNS_QM_QTYPES - 1, r;
+
+	v = view < 0 ? DNS_QM_VIEW_NONE : view >= DNS_QM_MAXVIEWS ?
+	    DNS_QM_VIEW_OTHER : (size_t)view;
+	for (size_t i = 0; i < DNS_QM_QTYPES - 1; i++)
+		if (qm_qtype_codes[i] == qtype)
+			q = i;
+	r = rcode <= WIRE_REFUSED ? rcode : rcode == 9 /* NOTAUTH */ ? 6 :
+	    rcode == WIRE_BADVERS ? 7 : DNS_QM_RCODES - 1;
+	return (v * DNS_QM_QTYPES + q) * DNS_QM_RCODES + r;
+}
+
+const char *
+dns_qm_qtype_name(size_t bucket)
+{
+	return bucket < DNS_QM_QTYPES ? qm_qtypes[bucket] : NULL;
+}
+
+const char *
+dns_qm_rcode_name(size_t bucket)
+{
+	return bucket < DNS_QM_RCODES ? qm_rcodes[bucket] : NULL;
+}
+
+void
+dns_listener_queries(const struct dns_listener *l, bool tcp, uint64_t *out)
+{
+	memset(out, 0, DNS_QM_CELLS * sizeof(*out));
+	for (size_t i = 0; i < l->nworkers; i++) {
+		const struct dns_worker *w = l->workers[i];
+
+		for (size_t k = 0; k < (tcp ? 1 : l->naddrs); k++) {
+			const _Atomic uint64_t *qm = tcp ? w->qm :
+			    w->udp[k]->qm;
+
+			for (size_t j = 0; j < DNS_QM_CELLS; j++)
+				out[j] += atomic_load_explicit(&qm[j],
+				    memory_order_relaxed);
 		}
 	}
 }

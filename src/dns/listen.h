@@ -17,6 +17,7 @@
 #ifndef DNS_LISTEN_H
 #define DNS_LISTEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,5 +63,39 @@ void	dns_listener_free(struct dns_listener *l);
 
 /* Sum of every worker's counters (relaxed reads). */
 void	dns_listener_stats(const struct dns_listener *l, struct dns_stats *out);
+
+/*
+ * Queries by (view, qtype, rcode) for /metrics: a fixed matrix of
+ * counters per UDP socket thread and per TCP worker, bumped with relaxed
+ * stores by its one writer (no lock, no allocation) for every query that
+ * gets an answer (rcode as sent; a zone transfer counts once). Cell
+ * dns_qm_cell(): (view * DNS_QM_QTYPES + qtype bucket) * DNS_QM_RCODES +
+ * rcode bucket. Views are indexes into the published table's views (the
+ * config's order, conf->views): 0..DNS_QM_MAXVIEWS-1, DNS_QM_VIEW_OTHER
+ * for a higher index, DNS_QM_VIEW_NONE when no view answered (REFUSED,
+ * CHAOS, malformed). Buckets are named by dns_qm_qtype_name() ("A" "AAAA"
+ * "CNAME" "MX" "NS" "SOA" "TXT" "SRV" "PTR" "DS" "ANY" "AXFR" "IXFR"
+ * "other") and dns_qm_rcode_name() ("NOERROR" "FORMERR" "SERVFAIL"
+ * "NXDOMAIN" "NOTIMP" "REFUSED" "NOTAUTH" "BADVERS" "other").
+ */
+#define DNS_QM_MAXVIEWS		32
+#define DNS_QM_VIEW_OTHER	DNS_QM_MAXVIEWS
+#define DNS_QM_VIEW_NONE	(DNS_QM_MAXVIEWS + 1)
+#define DNS_QM_VIEWS		(DNS_QM_MAXVIEWS + 2)
+#define DNS_QM_QTYPES		14
+#define DNS_QM_RCODES		9
+#define DNS_QM_CELLS		(DNS_QM_VIEWS * DNS_QM_QTYPES * DNS_QM_RCODES)
+
+/* The cell of a query: view index (-1: none), qtype, 12-bit rcode. */
+size_t		 dns_qm_cell(int view, uint16_t qtype, uint16_t rcode);
+/* Bucket names (static strings); NULL past the last bucket. */
+const char	*dns_qm_qtype_name(size_t bucket);
+const char	*dns_qm_rcode_name(size_t bucket);
+/*
+ * out[DNS_QM_CELLS] = the sum over every UDP socket thread (tcp false) or
+ * every TCP worker (tcp true), relaxed reads. Any thread.
+ */
+void	dns_listener_queries(const struct dns_listener *l, bool tcp,
+	    uint64_t *out);
 
 #endif
