@@ -427,7 +427,7 @@ class Nsd(Peer):
 
     LABEL = "nsd"
     BINARY = NSD
-    NOTIFY_RX = r"notify for svc\.example\.internal\. from 127\.0\.0\.1"
+    NOTIFY_RX = r"notify for svc\.example\.internal\. from 127\.0\.0\.1(?: serial (\d+))?"
     TSIG_RX = r"received update to serial \d+ .* TSIG verified with key " + KEY_NAME
 
     def __init__(self, t, primary_port, tsig=False, port=None, source=None):
@@ -482,7 +482,7 @@ class Knot(Peer):
 
     LABEL = "knot"
     BINARY = KNOTD
-    NOTIFY_RX = r"\[svc\.example\.internal\.\] notify, incoming, remote 127\.0\.0\.1@\d+"
+    NOTIFY_RX = r"\[svc\.example\.internal\.\] notify, incoming, remote 127\.0\.0\.1@\d+, serial (\d+|none)"
     TSIG_RX = None      # a remote with a key: Knot takes only signed replies
 
     def __init__(self, t, primary_port, tsig=False, port=None):
