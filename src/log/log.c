@@ -21,7 +21,7 @@ static struct {
 	.prog = "arcdns",
 	.level = {LOG_LEVEL_INFO, LOG_LEVEL_INFO, LOG_LEVEL_INFO,
 	    LOG_LEVEL_INFO, LOG_LEVEL_INFO, LOG_LEVEL_INFO, LOG_LEVEL_INFO,
-	    LOG_LEVEL_INFO},
+	    LOG_LEVEL_INFO, LOG_LEVEL_INFO},
 };
 
 /* Rate limit for log_neterr: one window per second, shared by sources. */
@@ -31,7 +31,8 @@ static _Atomic unsigned neterr_dropped;
 #define NETERR_PER_SEC 5
 
 static const char *const src_names[LOG_SRC_COUNT] = {
-	"main", "conf", "zone", "dns", "arc", "policy", "http", "ctl"
+	"main", "conf", "zone", "dns", "arc", "policy", "http", "ctl",
+	"fence"
 };
 static const char *const level_names[] = {
 	"error", "warning", "notice", "info", "debug"

@@ -31,6 +31,7 @@ enum log_source {
 	LOG_SRC_POLICY,
 	LOG_SRC_HTTP,
 	LOG_SRC_CTL,
+	LOG_SRC_FENCE,
 	LOG_SRC_COUNT
 };
 
