@@ -19,6 +19,7 @@
 #include "dns/notify.h"
 #include "dns/snapshot.h"
 #include "dns/table.h"
+#include "http/http.h"
 #include "log/log.h"
 #include "mirror/mirror.h"
 #include "policy/policy.h"
@@ -118,6 +119,8 @@ runtime_bind(struct runtime *rt, char **errmsg)
 	ret = dns_listener_new(srv, rt->snap, &rt->dns, errmsg);
 	if (ret == 0 && srv->control != NULL)
 		ret = ctlsock_bind(srv, &rt->ctl, errmsg);
+	if (ret == 0 && srv->has_http)
+		ret = http_bind(&srv->http, &rt->http, errmsg);
 	return ret;
 }
 
@@ -444,6 +447,11 @@ runtime_start(struct runtime *rt, char **errmsg)
 		if (ret != 0)
 			return ret;
 	}
+	if (rt->http != NULL) {
+		ret = http_start(rt->http, rt->base, rt, errmsg);
+		if (ret != 0)
+			return ret;
+	}
 	ret = arc_start(rt, errmsg);
 	if (ret != 0)
 		return ret;
@@ -496,6 +504,7 @@ runtime_free(struct runtime *rt)
 		return;
 	arc_stop(rt);
 	ctlsock_free(rt->ctl);
+	http_free(rt->http);
 	notifier_free(rt->notifier);
 	curl_ev_free(rt->curl);
 	dns_listener_free(rt->dns);

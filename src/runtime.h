@@ -25,6 +25,7 @@ struct creds;
 struct ctlsock;
 struct curl_ev;
 struct dns_listener;
+struct http;
 struct mirror;
 struct notifier;
 struct event;
@@ -59,6 +60,7 @@ struct runtime {
 	struct mirror		*mirror;
 	struct arc_client	*arc;
 	struct notifier		*notifier;	/* NOTIFY to secondaries */
+	struct http		*http;		/* server.http, or NULL */
 	struct ctlsock		*ctl;		/* server.control, or NULL */
 	struct event		*status;	/* copies the mirror's freshness */
 	_Atomic uint64_t	 last_success_ms; /* read by CHAOS state.arcdns */
