@@ -118,7 +118,7 @@ def _ephemeral_range():
         return 32768, 60999
 
 
-def quiet_port(taken=(), attempts=200):
+def quiet_port(taken=(), attempts=200, hosts=("127.0.0.1",)):
     """A loopback port free for UDP and TCP, below the kernel's ephemeral
     range: the kernel never hands it to an outgoing connection (ours or
     another test's), so it stays free between this choice and the bind,
@@ -131,10 +131,12 @@ def quiet_port(taken=(), attempts=200):
             continue
         held = []
         try:
-            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                s = socket.socket(socket.AF_INET, kind)
-                held.append(s)
-                s.bind(("127.0.0.1", port))
+            for host in hosts:
+                fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                    s = socket.socket(fam, kind)
+                    held.append(s)
+                    s.bind((host, port))
             return port
         except OSError:
             continue
@@ -166,8 +168,8 @@ class ArcZone(Daemon):
     several messages."""
 
     def __init__(self, t, sim, notify=(), allow_transfer=None, tsig=False,
-                 ttl=2, poll_ms=250, name="arczone", bulk=0):
-        Daemon.__init__(self, t, "svc.example.internal.zone", name=name)
+                 ttl=2, poll_ms=250, name="arczone", bulk=0, ipv6=False):
+        Daemon.__init__(self, t, "svc.example.internal.zone", name=name, ipv6=ipv6)
         self.bulk = bulk        # static names h0 .. h<bulk-1> (A + TXT)
         self.sim = sim
         self.notify = list(notify)
@@ -214,7 +216,7 @@ class ArcZone(Daemon):
             self._prepare()
         last = ""
         for _ in range(attempts):
-            self.port = quiet_port()
+            self.port = quiet_port(hosts=("127.0.0.1", "::1") if self.ipv6 else ("127.0.0.1",))
             self._write_conf()
             mark = len(self.log_text())
             ok, last = self._spawn_and_wait(mark)
@@ -339,14 +341,15 @@ def dig_xfr(port, args, host="127.0.0.1", timeout=5):
 # peer servers
 
 class Peer(harness.Process):
-    """One peer server in the foreground on 127.0.0.1:port."""
+    """One peer server in the foreground on host:port (loopback)."""
 
     LABEL = "peer"
     BINARY = None
 
-    def __init__(self, t, port=None):
+    def __init__(self, t, port=None, host="127.0.0.1"):
         self.t = t
-        self.port = port or quiet_port()
+        self.host = host
+        self.port = port or quiet_port(hosts=(host,))
         self.dir = tempfile.mkdtemp(prefix="arcdns-%s-" % self.LABEL)
         self.log = os.path.join(self.dir, "%s.log" % self.LABEL)
         self.proc = None
@@ -359,7 +362,7 @@ class Peer(harness.Process):
 
     @property
     def addr(self):
-        return "127.0.0.1:%d" % self.port
+        return ("[%s]:%d" if ":" in self.host else "%s:%d") % (self.host, self.port)
 
     def argv(self, conf):
         raise NotImplementedError
@@ -380,7 +383,8 @@ class Peer(harness.Process):
         if self not in harness._DAEMONS:
             harness._DAEMONS.append(self)
         self.fail_mark = self.t.failed
-        ready = ready or (lambda: query_at(self.port, ORIGIN, "SOA", timeout=0.3) is not None)
+        ready = ready or (lambda: query_at(self.port, ORIGIN, "SOA", host=self.host,
+                                           timeout=0.3) is not None)
         deadline = time.monotonic() + bound(timeout)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -416,10 +420,10 @@ class Peer(harness.Process):
         return path
 
     def api(self):
-        return answer_of(query_at(self.port, API, "A"))
+        return answer_of(query_at(self.port, API, "A", host=self.host))
 
     def serial(self):
-        return serial_of(query_at(self.port, ORIGIN, "SOA"))
+        return serial_of(query_at(self.port, ORIGIN, "SOA", host=self.host))
 
 
 class Nsd(Peer):
@@ -478,15 +482,16 @@ remote-control:
 
 
 class Knot(Peer):
-    """Knot DNS as a secondary of primary_port (NOTIFY from 127.0.0.1)."""
+    """Knot DNS as a secondary of primary_port, on host (127.0.0.1 or ::1:
+    then arcdnsd is reached, and NOTIFYs from, ::1 too)."""
 
     LABEL = "knot"
     BINARY = KNOTD
-    NOTIFY_RX = r"\[svc\.example\.internal\.\] notify, incoming, remote 127\.0\.0\.1@\d+, serial (\d+|none)"
+    NOTIFY_RX = r"\[svc\.example\.internal\.\] notify, incoming, remote (?:127\.0\.0\.1|::1)@\d+, serial (\d+|none)"
     TSIG_RX = None      # a remote with a key: Knot takes only signed replies
 
-    def __init__(self, t, primary_port, tsig=False, port=None):
-        Peer.__init__(self, t, port)
+    def __init__(self, t, primary_port, tsig=False, port=None, host="127.0.0.1"):
+        Peer.__init__(self, t, port, host)
         self.primary_port = primary_port
         self.tsig = tsig
 
@@ -505,7 +510,7 @@ class Knot(Peer):
 server:
     rundir: "{d}"
     pidfile: "{d}/knot.pid"
-    listen: 127.0.0.1@{port}
+    listen: {host}@{port}
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1
@@ -516,10 +521,10 @@ database:
     storage: "{d}/db"
 {keyblock}remote:
   - id: arcdnsd
-    address: 127.0.0.1@{primary}
+    address: {host}@{primary}
 {keyref}acl:
   - id: notify-from-arcdnsd
-    address: 127.0.0.1
+    address: {host}
     action: notify
 {keyref}template:
   - id: default
@@ -531,7 +536,7 @@ zone:
     acl: notify-from-arcdnsd
     file: "{d}/svc.zone"
 """.format(port=self.port, d=d, keyblock=keyblock, keyref=keyref,
-           primary=self.primary_port, origin=ORIGIN))
+           primary=self.primary_port, origin=ORIGIN, host=self.host))
 
 
 class Unbound(Peer):

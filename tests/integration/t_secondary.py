@@ -35,6 +35,8 @@ the bounds below did so because of our NOTIFY.
   - no ARC state yet (every arcsim endpoint unavailable): AXFR fails (no partial
     zone), secondaries started meanwhile hold no zone; when the endpoints
     come back, the serial moves and both transfer the zone;
+  - over IPv6: notify: ["[::1]:N"] and allow-transfer: ["::1/128"]; Knot
+    on ::1 transfers and follows a flip (SKIP without IPv6 loopback);
   - allow-transfer: [127.0.0.1/32]: AXFR and IXFR from 127.0.0.2 are
     REFUSED, from 127.0.0.1 allowed; a zone without allow-transfer
     refuses every transfer.
@@ -54,7 +56,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (DIG, Message, bound, build_query, encode_name, frame,  # noqa: E402
                      recv_exact, tcp_connect)
-from harness import Daemon  # noqa: E402
+from harness import Daemon, have_ipv6_loopback  # noqa: E402
 from peers import (API, EAST_ARN, EAST_IP, KEY_ALG, KEY_NAME, KEY_SECRET,  # noqa: E402
                    ORIGIN, ROLE_EAST, ROLE_WEST, WEST_ARN, WEST_IP, WWW_IP, ArcZone,
                    Knot, Nsd, answer_of, dig_xfr, flip, query_at, quiet_port, serial_of,
@@ -82,7 +84,7 @@ def soa_rr(serial):
     return encode_name(ORIGIN) + struct.pack("!HHIH", 6, 1, 0, len(rdata)) + rdata
 
 
-def xfr_raw(port, qtype="AXFR", serial=None, src=None, timeout=5.0):
+def xfr_raw(port, qtype="AXFR", serial=None, src=None, timeout=5.0, host="127.0.0.1"):
     """One AXFR (or IXFR with our SOA serial) over TCP: the list of reply
     Messages, ending at the closing SOA, an error reply, EOF or the bound."""
     if qtype == "IXFR":
@@ -90,7 +92,7 @@ def xfr_raw(port, qtype="AXFR", serial=None, src=None, timeout=5.0):
     else:
         q = build_query(ORIGIN, "AXFR", rd=False)
     try:
-        s = tcp_connect("127.0.0.1", port, timeout, src)
+        s = tcp_connect(host, port, timeout, src)
     except OSError:
         return []
     msgs = []
@@ -434,6 +436,40 @@ def check_reload(t, d, peers):
                 answer_of(query_at(p.port, "www." + ORIGIN, "A")), p.serial()))
 
 
+def check_ipv6(t, sim):
+    """Over ::1: arcdnsd listens on [::1] too, notify: ["[::1]:N"],
+    allow-transfer: ["::1/128"]; Knot on ::1 transfers from [::1] and
+    follows a flip; an AXFR over 127.0.0.1 is REFUSED."""
+    if not have_ipv6_loopback():
+        t.skip("IPv6: Knot as a secondary over ::1", "no IPv6 loopback")
+        return
+    if not Knot.available():
+        t.skip("IPv6: Knot as a secondary over ::1", "%s not installed" % Knot.BINARY)
+        return
+    kport = quiet_port(hosts=("::1",))
+    d = ArcZone(t, sim, notify=["[::1]:%d" % kport], allow_transfer=["::1/128"], ipv6=True,
+                name="secondary-v6").start()
+    t.ok(d.wait_mirrored(EAST_IP), "IPv6: arcdnsd mirrors arcsim")
+    msgs = xfr_raw(d.port, "AXFR", src="127.0.0.1")
+    t.is_(msgs[0].rcode_name if msgs else None, "REFUSED",
+          "IPv6: allow-transfer ::1/128: AXFR over 127.0.0.1 is REFUSED")
+    msgs = xfr_raw(d.port, "AXFR", host="::1")
+    t.ok(len(xfr_rrs(msgs)) >= 2 and msgs[0].rcode == 0, "IPv6: AXFR over ::1 transfers")
+    k = Knot(t, d.port, port=kport, host="::1").start()
+    for state, ip in ((None, EAST_IP), ("Off", WEST_IP), ("On", EAST_IP)):
+        if state:
+            old = d.serial()
+            flip(sim, EAST_ARN, state)
+            wait_for(lambda: d.api() == [ip] and serial_newer(d.serial(), old), FOLLOW)
+        want = ([ip], d.serial())
+        got, took = wait_for(lambda: (k.api(), k.serial()) == want, FOLLOW)
+        t.ok(got, "IPv6: %s: knot on ::1 serves %s, serial %s (%.2fs)" % (
+            "east " + state if state else "start", ip, want[1], took),
+            "got %r %r\n%s" % (k.api(), k.serial(), k.log_text()[-1500:]))
+    k.stop()
+    d.stop()
+
+
 def start_peers(t, d_port, nsd_port, knot_port, tsig):
     peers = []
     for cls, port in ((Nsd, nsd_port), (Knot, knot_port)):
@@ -558,6 +594,7 @@ def main(t):
     check_plain(t, sim)
     check_tsig(t, sim)
     check_views(t, sim)
+    check_ipv6(t, sim)
     sim.stop()
 
 
