@@ -120,7 +120,8 @@ void	arc_call_free(struct arc_call *c);
 
 /*
  * Start a call; cb runs once, from the loop, when it is over (never from
- * inside these functions). One call at a time per caller: ERR_INVAL when
+ * inside these functions). cb may start the next call on c or break the
+ * loop, but must not free c (free it after the loop returns). One call at a time per caller: ERR_INVAL when
  * one is in flight, and for bad arguments (an empty ARN, no entries or
  * more than ARC_CALL_MAX_ENTRIES). overrides: safety-rule ARNs for
  * SafetyRulesToOverride (n 0: none). All arguments are copied.

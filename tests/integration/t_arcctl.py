@@ -12,7 +12,10 @@ through; a gating rule refuses a failover (exit 3) until overridden; four
 endpoints down, or hanging, and the call still succeeds on the fifth; all
 five down: exit 1, bounded; bad NAME, a name the cluster lacks, an unknown
 ARN: exit 1 with a clear message; usage errors: exit 2; without the
-ca-file TLS verification fails; --json output.
+ca-file TLS verification fails; --json output. Then with arcdnsd
+mirroring a second arcsim (policyharness): `arc failover` and `arc set`
+with the daemon's own configuration file, and the daemon's answers follow
+within a poll interval.
 
 Environment: ARCDNSCTL (default $TOP_BUILDDIR/src/arcdnsctl) and those of
 simharness.py.
@@ -32,6 +35,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import TOP_BUILDDIR, bound  # noqa: E402
 from simharness import (AKID, NCONTROLS, SECRET, SIM_YAML, ArcSim, control_arn,  # noqa: E402
                         region_arn, rule_arn, run_sim)
+from policyharness import (PolicyDaemon, PolicySim, converge,  # noqa: E402
+                           set_credentials)
 
 ARCDNSCTL = os.environ.get("ARCDNSCTL") or os.path.join(TOP_BUILDDIR, "src", "arcdnsctl")
 
@@ -332,6 +337,33 @@ def check_errors(t, c):
     t.like(p.stderr.decode(), r"no AWS credentials", "and says so")
 
 
+def check_with_daemon(t, tmp):
+    """arcdnsctl with the daemon's own file; the daemon follows."""
+    set_credentials()
+    sim = PolicySim(t, name="arcctl-policy").start()
+    d = None
+    try:
+        d = PolicyDaemon(t, sim, name="arcctl").start()
+        c = Ctl(t, sim, tmp)
+        converge(t, d, sim.states(), "daemon: mirrors arcsim")
+        t0 = time.monotonic()
+        st, out, err, _ = c.run("failover", "--from", "east", "--to", "eu", conf=d.conf)
+        t.is_(st, 0, "daemon's config: arc failover --from east --to eu: exit 0", err)
+        t.is_(sim.states(), {"east": "Off", "west": "On", "eu": "On"}, "arcsim: moved")
+        converge(t, d, sim.states(), "daemon: answers follow the failover", t0=t0)
+        t0 = time.monotonic()
+        st, out, err, _ = c.run("set", "east", "on", conf=d.conf)
+        t.is_(st, 0, "daemon's config: arc set east on", err)
+        converge(t, d, sim.states(), "daemon: answers follow the set", t0=t0)
+        st, out, err, _ = c.run("list", conf=d.conf)
+        t.like(err, r"ghost .*route-nowhere.* not listed", "daemon's config: list warns "
+               "about its control the cluster lacks")
+    finally:
+        if d is not None:
+            d.stop()
+        sim.stop()
+
+
 def main(t):
     if not os.access(ARCDNSCTL, os.X_OK):
         t.skip("arcdnsctl arc", "%s not built (set ARCDNSCTL)" % ARCDNSCTL)
@@ -348,10 +380,11 @@ def main(t):
         check_errors(t, c)
     finally:
         sim.stop()
-        if t.failed:
-            t.diag("kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    check_with_daemon(t, tmp)
+    if t.failed:
+        t.diag("kept %s" % tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
