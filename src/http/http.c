@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "log/log.h"
+#include "report/metrics.h"
 #include "report/state.h"
 #include "util/err.h"
 #include "util/jsonx.h"
@@ -264,6 +265,11 @@ route(struct http *h, struct evhttp_request *req, const char *path)
 		reply_json(req, ready ? 200 : 503, doc);
 	} else if (strcmp(path, "/v1/state") == 0) {
 		reply_json(req, 200, report_state(rt));
+	} else if (strcmp(path, "/metrics") == 0) {
+		char *m = report_metrics(rt);
+
+		reply(req, 200, REPORT_METRICS_CONTENT_TYPE, m, strlen(m));
+		free(m);
 	} else if ((arg = segment(path, "/v1/controls/")) != NULL) {
 		doc = report_control_doc(rt, arg, &status);
 		if (doc != NULL)

@@ -9,7 +9,8 @@ Checks:
 
   - /healthz 200 "ok"; /readyz 200 once the mirror is fresh, JSON with no
     reasons; HEAD answers without a body; POST/PUT/DELETE 405 with
-    "Allow: GET, HEAD"; unknown paths 404;
+    "Allow: GET, HEAD"; unknown paths 404; /metrics 200 in Prometheus text
+    format (t_metrics.py checks it with promtool);
   - /v1/state: identity, version, ready, the state hash (the same as CH
     TXT state.arcdns shows, also after a flip), controls (name, ARN,
     state, changed_ms, endpoint), the five endpoints (region, URL,
@@ -182,6 +183,10 @@ def check_basics(t, d):
               "/v1/role/a/b"):
         st, _, body = d.get(p)
         t.ok(st == 404, "GET %s: 404" % p, (st, body))
+    st, hd, body = d.get("/metrics")
+    t.ok(st == 200 and hd.get("content-type", "").startswith("text/plain; version=0.0.4")
+         and b"# TYPE arcdns_build_info gauge" in body and body.endswith(b"\n"),
+         "/metrics: 200, Prometheus text 0.0.4 with build info", (st, hd, body[:200]))
     st, hd, _ = d.get("/v1/state")
     t.ok(hd.get("content-type") == "application/json" and
          hd.get("cache-control") == "no-store",
