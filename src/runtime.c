@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -19,6 +20,7 @@
 #include "dns/notify.h"
 #include "dns/snapshot.h"
 #include "dns/table.h"
+#include "fence/fence.h"
 #include "http/http.h"
 #include "log/log.h"
 #include "mirror/mirror.h"
@@ -154,6 +156,85 @@ serials_path(const struct conf *conf)
  * content changed, persist them, and publish. On failure the previous
  * answers keep serving.
  */
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Does some fence withdraw its writer because the mirror is stale? */
+static bool stale_withdraw(const struct runtime *rt);
+
+/* How long the mirror has been stale (0: fresh, or no mirror). */
+static uint64_t
+stale_ms(const struct runtime *rt)
+{
+	const struct conf *conf = rt->cur.conf;
+	uint64_t now = wall_ms(), last;
+
+	if (rt->mirror == NULL ||
+	    !mirror_is_stale(rt->mirror, now, conf->arc.stale_after_ms))
+		return 0;
+	last = mirror_last_success(rt->mirror);
+	if (last == 0)
+		last = rt->started_ms;
+	return now > last ? now - last : 1;
+}
+
+/* policy_gate_fn: what fence i lets the writer names publish. */
+static int
+fence_gate(void *arg, size_t i)
+{
+	struct runtime *rt = arg;
+
+	return rt->fences != NULL ? fences_publish(rt->fences, i,
+	    stale_ms(rt)) : -1;
+}
+
+static bool
+stale_withdraw(const struct runtime *rt)
+{
+	const struct conf *conf = rt->cur.conf;
+	uint64_t ms = stale_ms(rt);
+
+	for (size_t i = 0; ms > 0 && i < conf->nfences; i++)
+		if (conf->fences[i].stale == CONF_FENCE_STALE_WITHDRAW &&
+		    ms >= conf->fences[i].stale_lease_ms)
+			return true;
+	return false;
+}
+
+/* The strings CH TXT state.arcdns shows for the fences. */
+static void
+fence_lines(const struct runtime *rt, struct table *t)
+{
+	size_t n = rt->fences != NULL ? fences_count(rt->fences) : 0;
+	char **lines = xcalloc(n + 1, sizeof(*lines));
+
+	for (size_t i = 0; i < n; i++) {
+		struct fence_status st;
+
+		fences_status(rt->fences, i, &st);
+		if (st.phase == FENCE_FAILED)
+			lines[i] = xstrfmt("fence %s failed-closed in %s: %s",
+			    st.name, fence_phase_name(st.step),
+			    st.reason != NULL ? st.reason : "?");
+		else
+			lines[i] = xstrfmt("fence %s %s%s", st.name,
+			    fence_phase_name(st.phase),
+			    fence_gate((void *)rt, i) < 0 &&
+			    st.phase == FENCE_SERVING ? " (withdrawn: mirror "
+			    "stale)" : "");
+	}
+	table_set_extra(t, (const char *const *)lines, n);
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+}
+
 /* NOTIFY zone block i's secondaries of its current serial. */
 static void
 notify_zone(struct runtime *rt, size_t i)
@@ -195,6 +276,10 @@ rebuild(struct runtime *rt, const char *why, bool notify_all)
 			st[i] = c != NULL ? c->state : MIRROR_UNKNOWN;
 		}
 	}
+	/* The fences hear the selection first: a moving writer is
+	 * withdrawn in the very tables built next. */
+	for (size_t i = 0; rt->fences != NULL && i < conf->nfences; i++)
+		fences_update(rt->fences, i, policy_fence_desired(policy, st, i));
 	ret = build_table(conf, policy, st, &table, &err);
 	free(st);
 	if (ret != 0) {
@@ -205,6 +290,8 @@ rebuild(struct runtime *rt, const char *why, bool notify_all)
 	}
 	table_set_state(table, rt->mirror, &rt->last_success_ms,
 	    conf->arc.stale_after_ms);
+	fence_lines(rt, table);
+	rt->stale_withdraw = stale_withdraw(rt);
 	zchanged = xcalloc(conf->nzones + 1, sizeof(*zchanged));
 	for (size_t i = 0; i < conf->nzones; i++) {
 		zchanged[i] = policy_changed(policy, i);
@@ -237,6 +324,14 @@ rebuild(struct runtime *rt, const char *why, bool notify_all)
 }
 
 static void
+fences_changed_cb(void *arg)
+{
+	struct runtime *rt = arg;
+
+	(void)rebuild(rt, "fence", false);
+}
+
+static void
 mirror_changed_cb(const struct mirror *m, void *arg)
 {
 	struct runtime *rt = arg;
@@ -253,6 +348,34 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (rt->mirror != NULL)
 		rt->last_success_ms = mirror_last_success(rt->mirror);
+	if (rt->cur.conf->nfences > 0 && stale_withdraw(rt) != rt->stale_withdraw)
+		(void)rebuild(rt, "mirror staleness and a fence's stale-lease",
+		    false);
+}
+
+/*
+ * The fence state machines for the current config, restored from
+ * state-dir/fences.json (a sequence under way resumes).
+ */
+static void
+fences_start(struct runtime *rt)
+{
+	const struct conf *conf = rt->cur.conf;
+	char *state, *events, *err = NULL;
+
+	policy_set_gate(rt->cur.policy, fence_gate, rt);
+	if (conf->nfences == 0)
+		return;
+	state = xstrfmt("%s/fences.json", conf->server.state_dir);
+	events = xstrfmt("%s/events.jsonl", conf->server.state_dir);
+	rt->fences = fences_new(rt->base, conf, state, events,
+	    fences_changed_cb, rt);
+	if (fences_load(rt->fences, &err) != 0) {
+		log_err(LOG_SRC_FENCE, "%s", err);
+		free(err);
+	}
+	free(state);
+	free(events);
 }
 
 /* Stop the ARC client and forget the mirror (the state file stays). */
@@ -265,6 +388,8 @@ arc_stop(struct runtime *rt)
 	rt->creds = NULL;
 	mirror_free(rt->mirror);
 	rt->mirror = NULL;
+	fences_free(rt->fences);
+	rt->fences = NULL;
 }
 
 /* mkdir -p dir, each new level mode 0750. */
@@ -326,6 +451,7 @@ arc_start(struct runtime *rt, char **errmsg)
 		    "controls from %s", mirror_count(rt->mirror), path);
 	free(path);
 	mirror_observe(rt->mirror, mirror_changed_cb, rt);
+	fences_start(rt);
 	rt->last_success_ms = mirror_last_success(rt->mirror);
 	if (conf->arc.credentials != NULL &&
 	    creds_source_parse(conf->arc.credentials, &src) != 0)
@@ -424,6 +550,7 @@ runtime_start(struct runtime *rt, char **errmsg)
 	size_t off = 0;
 	int ret;
 
+	rt->started_ms = wall_ms();
 	rt->base = event_base_new();
 	if (rt->base == NULL) {
 		*errmsg = xstrdup("cannot create the main event base");

@@ -30,6 +30,7 @@ struct mirror;
 struct notifier;
 struct event;
 struct event_base;
+struct fences;
 struct policy;
 struct snapshot;
 struct table;
@@ -65,6 +66,9 @@ struct runtime {
 	struct event		*status;	/* copies the mirror's freshness */
 	_Atomic uint64_t	 last_success_ms; /* read by CHAOS state.arcdns */
 	unsigned		 rebuilds;
+	struct fences		*fences;	/* fence state machines, or NULL */
+	bool			 stale_withdraw; /* a fence withdraws: stale */
+	uint64_t		 started_ms;	/* wall clock */
 };
 
 /*
