@@ -181,6 +181,8 @@ stale_ms(const struct runtime *rt)
 	last = mirror_last_success(rt->mirror);
 	if (last == 0)
 		last = rt->started_ms;
+	/* Stale since stale-after past the last success. */
+	last += conf->arc.stale_after_ms;
 	return now > last ? now - last : 1;
 }
 
@@ -276,10 +278,20 @@ rebuild(struct runtime *rt, const char *why, bool notify_all)
 			st[i] = c != NULL ? c->state : MIRROR_UNKNOWN;
 		}
 	}
-	/* The fences hear the selection first: a moving writer is
-	 * withdrawn in the very tables built next. */
-	for (size_t i = 0; rt->fences != NULL && i < conf->nfences; i++)
-		fences_update(rt->fences, i, policy_fence_desired(policy, st, i));
+	/*
+	 * The fences hear the selection first: a moving writer is withdrawn
+	 * in the very tables built next. Only states from a poll of this
+	 * run: at start the mirror's file may lag behind the fences' own (a
+	 * crash between the two saves), and a sequence under way resumes
+	 * towards its saved target until ARC says otherwise.
+	 */
+	if (rt->fences != NULL && rt->mirror != NULL &&
+	    mirror_last_success(rt->mirror) >= rt->started_ms) {
+		for (size_t i = 0; i < conf->nfences; i++)
+			fences_update(rt->fences, i,
+			    policy_fence_desired(policy, st, i));
+		rt->fences_fed = true;
+	}
 	ret = build_table(conf, policy, st, &table, &err);
 	free(st);
 	if (ret != 0) {
@@ -351,6 +363,10 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 	if (rt->cur.conf->nfences > 0 && stale_withdraw(rt) != rt->stale_withdraw)
 		(void)rebuild(rt, "mirror staleness and a fence's stale-lease",
 		    false);
+	else if (rt->fences != NULL && !rt->fences_fed && rt->mirror != NULL &&
+	    mirror_last_success(rt->mirror) >= rt->started_ms)
+		(void)rebuild(rt, "first poll: the fences hear the selection",
+		    false);
 }
 
 /*
@@ -370,6 +386,7 @@ fences_start(struct runtime *rt)
 	events = xstrfmt("%s/events.jsonl", conf->server.state_dir);
 	rt->fences = fences_new(rt->base, conf, state, events,
 	    fences_changed_cb, rt);
+	rt->fences_fed = false;
 	if (fences_load(rt->fences, &err) != 0) {
 		log_err(LOG_SRC_FENCE, "%s", err);
 		free(err);

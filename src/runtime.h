@@ -68,6 +68,7 @@ struct runtime {
 	unsigned		 rebuilds;
 	struct fences		*fences;	/* fence state machines, or NULL */
 	bool			 stale_withdraw; /* a fence withdraws: stale */
+	bool			 fences_fed;	/* told a selection of this run */
 	uint64_t		 started_ms;	/* wall clock */
 };
 

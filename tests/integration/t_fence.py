@@ -22,7 +22,10 @@ arcsim's API. Checks:
     to arcdnsctl);
   - kill -9 of arcdnsd while the fence hook runs, then a restart: the
     sequence resumes (the fence hook runs again), the writer is never
-    published before it finished, and west is published at the end.
+    published before it finished, and west is published at the end;
+  - stale: withdraw: with every ARC endpoint down the writer is withdrawn
+    once the mirror has been stale for stale-lease (nothing fenced), and
+    published again when the endpoints are back.
 The timeline (flip, withdraw, fence done, promoted, published) is printed
 with millisecond times as TAP diagnostics.
 """
@@ -51,8 +54,9 @@ exit 0
 
 
 class FenceDaemon(Daemon):
-    def __init__(self, t, sim):
-        Daemon.__init__(self, t, "fence.yaml.in", name="fence")
+    def __init__(self, t, sim, extra=""):
+        Daemon.__init__(self, t, "fence.yaml.in", name="fence",
+                        vars={"FENCE_EXTRA": extra})
         self.sim = sim
 
     def render(self, template_text=None):
@@ -262,6 +266,28 @@ def main(t):
           "the fence ran again after the restart, then promote and check", runs)
     t.ok(any(e["event"] == "resumed after a restart" for e in d.events()),
          "the event log says the sequence resumed")
+    d.stop()
+
+    # 5. stale: withdraw -- an instance cut off from ARC stops handing out
+    # the writer after stale-lease, and serves it again once fresh
+    d = FenceDaemon(t, sim, extra="    stale: withdraw\n    stale-lease: 1s")
+    d.prepare_hooks()
+    d.start()
+    port = d.port
+    got, _ = wait_for(lambda: writer(port) == "A 127.0.0.12" and writer(port), 5)
+    t.is_(got, "A 127.0.0.12", "stale: withdraw: west served while the mirror is fresh")
+    t0 = time.monotonic()
+    for i in range(5):
+        sim.fault(i, "down")
+    got, took = wait_for(lambda: writer(port) == "NODATA ttl 0" and writer(port), 10)
+    t.is_(got, "NODATA ttl 0", "every ARC endpoint down: the writer is withdrawn")
+    # stale after 3 polls + timeout (1.25 s), then the 1 s lease
+    t.ok(took is not None and took >= 1.5, "not before the mirror was stale for the lease "
+         "(%.2f s after the outage began)" % (time.monotonic() - t0))
+    t.is_([r for r in d.hooks() if r[0] == "fence"], [], "nothing was fenced for staleness")
+    sim.reset()
+    got, _ = wait_for(lambda: writer(port) == "A 127.0.0.12" and writer(port), 10)
+    t.is_(got, "A 127.0.0.12", "fresh again: the writer is published again")
     d.stop()
     sim.stop()
 
