@@ -579,10 +579,13 @@ cmd_set(struct ctx *x, const char *name, bool on)
 		goto out;
 	via = via_text(r);
 	if (x->json) {
-		json_t *o = target_json(&t, on);
+		json_t *o = jsonx_check(json_object()), *tj = target_json(&t,
+		    on);
 
 		jsonx_set(o, "ok", json_true());
 		jsonx_set(o, "endpoint", jstr_or_null(r->region));
+		json_object_update(o, tj);
+		json_decref(tj);
 		jsonx_set(o, "overrides", overrides_json(x));
 		jsonx_set(o, "attempts", attempts_json(r));
 		print_json(o);

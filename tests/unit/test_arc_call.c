@@ -4,7 +4,8 @@
  * three fake loopback endpoints on a private event base: every page of a
  * list, get, update and batch update on the wire (signed), failover on
  * transport/5xx/throttle errors, a stop on config errors and refusals,
- * one credential refresh on an auth error, and the deadline.
+ * one credential refresh on an auth error, and the deadline; and the
+ * arc_req pieces (URL split, header values).
  */
 #include "arc/arc_call.h"
 
@@ -21,6 +22,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "arc/arc_req.h"
 #include "arc/creds.h"
 #include "arc/curl_ev.h"
 #include "conf/conf.h"
@@ -706,4 +708,62 @@ Test(calls, bad_urls_refused)
 	    &F.call, &err), ERR_INVAL);
 	free(err);
 	cr_assert_null(F.call);
+}
+
+/* ---- arc_req pieces --------------------------------------------------- */
+
+Test(arc_req, header_value)
+{
+	char out[16] = "untouched";
+	const char *l = "x-amzn-errortype:  ThrottlingException \r\n";
+
+	cr_assert(arc_header_value(l, strlen(l), "X-Amzn-ErrorType", out,
+	    sizeof(out)));
+	cr_assert_str_eq(out, "ThrottlingExcep", "cut to the buffer");
+	l = "Retry-After: 3\r\n";
+	cr_assert(!arc_header_value(l, strlen(l), "X-Amzn-ErrorType", out,
+	    sizeof(out)));
+	cr_assert(!arc_header_value(l, strlen(l), "Retry", out, sizeof(out)),
+	    "a prefix of the name is not the header");
+	cr_assert(arc_header_value(l, strlen(l), "retry-after", out,
+	    sizeof(out)));
+	cr_assert_str_eq(out, "3");
+	l = "Retry-After:\r\n";
+	cr_assert(arc_header_value(l, strlen(l), "Retry-After", out,
+	    sizeof(out)));
+	cr_assert_str_eq(out, "");
+}
+
+Test(arc_req, url_parse)
+{
+	struct arc_url u;
+	char *err = NULL;
+
+	cr_assert_eq(arc_url_parse("r", "https://h.example.com/v1", &u, &err),
+	    0);
+	cr_assert_str_eq(u.host, "h.example.com", "no default port");
+	cr_assert_str_eq(u.path, "/v1");
+	cr_assert_null(u.query);
+	cr_assert(!u.plain);
+	arc_url_fini(&u);
+	cr_assert_eq(arc_url_parse("r", "https://h:8443", &u, &err), 0);
+	cr_assert_str_eq(u.host, "h:8443");
+	cr_assert_str_eq(u.path, "/");
+	arc_url_fini(&u);
+	cr_assert_eq(arc_url_parse("r", "http://[::1]:80/v1/?a=b", &u, &err),
+	    0);
+	cr_assert(u.plain);
+	cr_assert_str_eq(u.path, "/v1/");
+	cr_assert_str_eq(u.query, "a=b");
+	arc_url_fini(&u);
+	arc_url_fini(NULL);
+	cr_assert_eq(arc_url_parse("r", "http://10.0.0.1/v1", &u, &err),
+	    ERR_INVAL);
+	cr_assert(strstr(err, "loopback") != NULL, "%s", err);
+	free(err);
+	cr_assert_eq(arc_url_parse("r", "ftp://127.0.0.1/", &u, &err),
+	    ERR_INVAL);
+	free(err);
+	cr_assert_eq(arc_url_parse("r", "::", &u, &err), ERR_INVAL);
+	free(err);
 }
