@@ -12,6 +12,7 @@
 #include "arc/arc_client.h"
 #include "conf/conf.h"
 #include "dns/listen.h"
+#include "fence/fence.h"
 #include "mirror/mirror.h"
 #include "policy/policy.h"
 #include "runtime.h"
@@ -455,16 +456,27 @@ arc_endpoints(struct metrics_out *o, const struct runtime *rt)
 	free(eps);
 }
 
-/*
- * Fences (issue 7): one sample per fence and phase once struct runtime
- * holds the fences; until then the family has no samples.
- */
+/* Every phase of every fence: 1 for the one it is in (a state set). */
 static void
 fences(struct metrics_out *o, const struct runtime *rt)
 {
-	(void)rt;
+	size_t n = rt->fences != NULL ? fences_count(rt->fences) : 0;
+
 	metrics_family(o, "arcdns_fence_state", "gauge",
 	    "1 for the phase each fence is in, 0 for the other phases.");
+	for (size_t i = 0; i < n; i++) {
+		struct fence_status st;
+		struct metrics_label l[2];
+
+		fences_status(rt->fences, i, &st);
+		l[0] = (struct metrics_label){"fence", st.name};
+		for (int p = FENCE_IDLE; p <= FENCE_FAILED; p++) {
+			l[1] = (struct metrics_label){"phase",
+			    fence_phase_name((enum fence_phase)p)};
+			metrics_sample(o, "", l, 2, p == (int)st.phase ? "1" :
+			    "0");
+		}
+	}
 }
 
 char *

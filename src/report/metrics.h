@@ -52,7 +52,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct fences;
 struct runtime;
 
 #define REPORT_METRICS_CONTENT_TYPE \

@@ -4,7 +4,8 @@
  * cumulative buckets, one family printed once), the DNS query matrix's
  * buckets (dns/listen.h), and the whole exposition of a runtime loaded
  * from a config (runtime_load, no sockets) with a mirror fed by hand:
- * every family once with HELP and TYPE, control gauges, staleness.
+ * every family once with HELP and TYPE, control gauges, staleness, and
+ * the phases of a fence.
  */
 #include <criterion/criterion.h>
 
@@ -14,8 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "arc/arc_client.h"
 #include "dns/listen.h"
+#include "fence/fence.h"
 #include "mirror/mirror.h"
 #include "report/metrics.h"
 #include "runtime.h"
@@ -271,14 +275,41 @@ static const char conf_text[] =
     "    match-clients: [any]\n"
     "    zones: [svc]\n";
 
+static const char fence_conf_text[] =
+    "server:\n"
+    "  listen: \"127.0.0.1:5300\"\n"
+    "  state-dir: \"%s/state\"\n"
+    "arc:\n"
+    "  endpoints:\n"
+    "    - { region: us-east-1, url: \"http://127.0.0.1:9/v1\" }\n"
+    "  credentials: env\n"
+    "controls:\n"
+    "  east: { arn: \"" ARN("e") "\" }\n"
+    "  west: { arn: \"" ARN("w") "\" }\n"
+    "fences:\n"
+    "  \"db\": { hook: [/bin/true] }\n"
+    "zones:\n"
+    "  - id: svc\n"
+    "    origin: svc.test.\n"
+    "    file: " TEST_DATA_DIR "/policy.svc.test.zone\n"
+    "    records:\n"
+    "      - name: writer\n"
+    "        type: A\n"
+    "        policy: failover\n"
+    "        fence: db\n"
+    "        targets:\n"
+    "          - { control: east, region: us-east-1, values: [10.0.0.1] }\n"
+    "          - { control: west, region: us-west-2, values: [10.0.0.2] }\n";
+
 static struct {
-	char		 dir[64];
-	char		 path[128];
-	struct runtime	*rt;
+	char			 dir[64];
+	char			 path[128];
+	struct runtime		*rt;
+	struct event_base	*base;
 } R;
 
 static void
-setup(void)
+load(bool fence)
 {
 	struct loaded l;
 	char *err = NULL;
@@ -289,7 +320,10 @@ setup(void)
 	snprintf(R.path, sizeof(R.path), "%s/arcdns.yaml", R.dir);
 	f = fopen(R.path, "w");
 	cr_assert_not_null(f);
-	fprintf(f, conf_text, R.dir);
+	if (fence)
+		fprintf(f, fence_conf_text, R.dir);
+	else
+		fprintf(f, conf_text, R.dir);
 	fclose(f);
 	cr_assert_eq(runtime_load(R.path, &l, &err), 0, "%s", err);
 	R.rt = runtime_new(R.path, &l);
@@ -297,9 +331,17 @@ setup(void)
 }
 
 static void
+setup(void)
+{
+	load(false);
+}
+
+static void
 teardown(void)
 {
-	runtime_free(R.rt);
+	runtime_free(R.rt);		/* and the fences, if any */
+	if (R.base != NULL)
+		event_base_free(R.base);
 	unlink(R.path);
 	rmdir(R.dir);
 }
@@ -461,5 +503,59 @@ Test(report, zone_serial_per_block)
 	    "origin=\"svc.test.\"} ");
 
 	cr_expect_not_null(p, "%s", s);
+	free(s);
+}
+
+/* --- fences ------------------------------------------------------------------ */
+
+static void
+fence_changed_cb(void *arg)
+{
+	(void)arg;
+}
+
+static void
+fence_setup(void)
+{
+	load(true);
+	R.base = event_base_new();
+	cr_assert_not_null(R.base);
+	R.rt->fences = fences_new(R.base, R.rt->cur.conf, NULL, NULL,
+	    fence_changed_cb, NULL);
+}
+
+TestSuite(fences, .init = fence_setup, .fini = teardown);
+
+/* The value of arcdns_fence_state{fence="db",phase=...} in s, or -1. */
+static int
+phase_value(const char *s, const char *phase)
+{
+	char line[128];
+	const char *p;
+
+	snprintf(line, sizeof(line), "\narcdns_fence_state{fence=\"db\","
+	    "phase=\"%s\"} ", phase);
+	p = strstr(s, line);
+	return p == NULL ? -1 : atoi(p + strlen(line));
+}
+
+Test(fences, one_sample_per_phase_one_set)
+{
+	static const char *const phases[] = {"idle", "serving", "fencing",
+	    "fenced", "promoting", "checking", "failed"};
+	char *s = report_metrics_at(R.rt, NOW);
+	size_t n;
+
+	check_shape(s, &n);
+	for (size_t i = 0; i < 7; i++)
+		cr_expect_eq(phase_value(s, phases[i]), i == 0 ? 1 : 0,
+		    "idle at start: %s", phases[i]);
+	free(s);
+
+	fences_update(R.rt->fences, 0, 0);	/* first selection: serving */
+	s = report_metrics_at(R.rt, NOW);
+	for (size_t i = 0; i < 7; i++)
+		cr_expect_eq(phase_value(s, phases[i]), i == 1 ? 1 : 0,
+		    "serving: %s\n%s", phases[i], s);
 	free(s);
 }
