@@ -8,6 +8,7 @@
 #include "conf/conf.h"
 #include "dns/snapshot.h"
 #include "dns/table.h"
+#include "fence/fence.h"
 #include "mirror/mirror.h"
 #include "policy/policy.h"
 #include "runtime.h"
@@ -75,30 +76,52 @@ jtime(uint64_t v)
 	return v != 0 ? jint(v) : json_null();
 }
 
+/*
+ * reasons += {"reason":code, key:value (when key), "message":message};
+ * takes message. Bytes outside printable ASCII in it become '?' (a hook's
+ * result may carry anything; json_string() wants UTF-8).
+ */
 static void
-add_reason(json_t *reasons, const char *code, const char *control,
-    char *message)
+add_reason(json_t *reasons, const char *code, const char *key,
+    const char *value, char *message)
 {
 	json_t *r = jsonx_check(json_object());
 
+	for (char *p = message; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
 	jsonx_set(r, "reason", jstr(code));
-	if (control != NULL)
-		jsonx_set(r, "control", jstr(control));
+	if (key != NULL)
+		jsonx_set(r, key, jstr(value));
 	jsonx_set(r, "message", jstr(message));
 	free(message);
 	jsonx_append(reasons, r);
 }
 
 /*
- * Issue 7 (fences): append a "fence-failed" reason for every fence that
- * failed closed (its writer name withdrawn until a hook succeeds or an
- * operator confirms). There are no fences yet.
+ * A "fence-failed" reason for every fence that failed closed: its writer
+ * names stay withdrawn until an operator confirms (arcdnsctl fence
+ * confirm).
  */
 static void
 add_fence_reasons(const struct runtime *rt, json_t *reasons)
 {
-	(void)rt;
-	(void)reasons;
+	size_t n = rt->fences != NULL ? fences_count(rt->fences) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct fence_status fs;
+
+		fences_status(rt->fences, i, &fs);
+		if (fs.phase != FENCE_FAILED)
+			continue;
+		add_reason(reasons, "fence-failed", "fence", fs.name,
+		    xstrfmt("fence %s failed closed in step %s (attempt "
+		    "%u)%s%s; its writer names stay withdrawn until "
+		    "'arcdnsctl fence confirm %s'", fs.name,
+		    fence_phase_name(fs.step), fs.attempt,
+		    fs.reason != NULL ? ": " : "",
+		    fs.reason != NULL ? fs.reason : "", fs.name));
+	}
 }
 
 json_t *
@@ -109,16 +132,16 @@ report_ready_at(const struct runtime *rt, uint64_t now_ms, bool *ready)
 	json_t *reasons = jsonx_check(json_array());
 
 	if (conf->arc.enabled && rt->mirror == NULL)
-		add_reason(reasons, "arc-off", NULL, xstrdup("the ARC client "
+		add_reason(reasons, "arc-off", NULL, NULL, xstrdup("the ARC client "
 		    "is not running (see the log); nothing is mirrored"));
 	else if (conf->arc.enabled) {
 		uint64_t last = mirror_last_success(rt->mirror);
 
 		if (last == 0)
-			add_reason(reasons, "mirror-never", NULL, xstrdup(
+			add_reason(reasons, "mirror-never", NULL, NULL, xstrdup(
 			    "no poll of the ARC cluster has succeeded yet"));
 		else if (is_stale(rt, now_ms))
-			add_reason(reasons, "mirror-stale", NULL, xstrfmt(
+			add_reason(reasons, "mirror-stale", NULL, NULL, xstrfmt(
 			    "no successful poll for %.1fs (stale after "
 			    "%.1fs); serving the last known state",
 			    (double)(now_ms > last ? now_ms - last : 0) /
@@ -126,7 +149,7 @@ report_ready_at(const struct runtime *rt, uint64_t now_ms, bool *ready)
 	}
 	for (size_t i = 0; i < conf->ncontrols; i++)
 		if (ctl_state(rt, i) == MIRROR_UNKNOWN)
-			add_reason(reasons, "control-unknown",
+			add_reason(reasons, "control-unknown", "control",
 			    conf->controls[i].name, xstrfmt("the state of "
 			    "control %s is not known", conf->controls[i].name));
 	add_fence_reasons(rt, reasons);
@@ -260,7 +283,8 @@ report_state_at(const struct runtime *rt, uint64_t now_ms)
 	jsonx_set(doc, "controls", controls(rt));
 	jsonx_set(doc, "endpoints", endpoints(rt));
 	jsonx_set(doc, "zones", zones(rt));
-	jsonx_set(doc, "fences", jsonx_check(json_array()));
+	jsonx_set(doc, "fences", jsonx_check(rt->fences != NULL ?
+	    fences_json(rt->fences) : json_array()));
 	jsonx_set(doc, "reloads", jint(rt->reloads));
 	jsonx_set(doc, "rebuilds", jint(rt->rebuilds));
 	return doc;
@@ -286,6 +310,11 @@ control_doc(const struct runtime *rt, size_t i, const char *region,
 	jsonx_set(o, "control", jstr(rt->cur.conf->controls[i].name));
 	jsonx_set(o, "state", jstr(state_str(s)));
 	jsonx_set(o, "stale", json_boolean(is_stale(rt, report_now_ms())));
+	if (s == MIRROR_UNKNOWN)
+		jsonx_set(o, "reason", jstr(rt->mirror == NULL ?
+		    "no ARC mirror runs: the state is not known" :
+		    "the state is not known yet (not listed by any successful "
+		    "poll, nor in the state file)"));
 	return o;
 }
 

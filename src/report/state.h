@@ -27,7 +27,7 @@
  *                  "throttle":N,"auth":N,"config":N}}],
  *    "zones":[{"view":"default","zone":"svc","origin":"svc.example.",
  *              "serial":N}],
- *    "fences":[],
+ *    "fences":[...fences_json()...],
  *    "reloads":N,"rebuilds":N}
  * "hash" is the one CH TXT state.arcdns. shows (dns/table.h,
  * table_state_hash() of the published table); without a table yet it is
@@ -58,10 +58,10 @@ json_t	*report_state_at(const struct runtime *rt, uint64_t now_ms);
 /*
  * GET /readyz. *ready is true only when (a) the ARC mirror is fresh (a
  * poll succeeded within arc.stale-after), (b) every configured control
- * has a known state and (c) no fence failed closed (fences: none yet;
- * see add_fence_reasons() in state.c). Without an arc: section (a) and
- * (b) hold trivially. Returns {"ready":bool,"reasons":[...]}, every
- * reason an object {"reason":CODE,"message":TEXT} plus "control":NAME
+ * has a known state and (c) no fence failed closed (add_fence_reasons()
+ * in state.c). Without an arc: section (a) and (b) hold trivially.
+ * Returns {"ready":bool,"reasons":[...]}, every reason an object
+ * {"reason":CODE,"message":TEXT} plus "control":NAME or "fence":NAME
  * where one is concerned. CODEs:
  *   "arc-off"         arc: is configured but the ARC client is not
  *                     running (its start failed; see the log)
@@ -69,7 +69,8 @@ json_t	*report_state_at(const struct runtime *rt, uint64_t now_ms);
  *                     from the state file
  *   "mirror-stale"    no poll succeeded within stale-after ms
  *   "control-unknown" a control has no known state (never listed)
- *   "fence-failed"    (issue 7) a fence failed closed
+ *   "fence-failed"    a fence failed closed: its writer names stay
+ *                     withdrawn until arcdnsctl fence confirm
  */
 json_t	*report_ready(const struct runtime *rt, bool *ready);
 json_t	*report_ready_at(const struct runtime *rt, uint64_t now_ms,
@@ -81,8 +82,8 @@ json_t	*report_ready_at(const struct runtime *rt, uint64_t now_ms,
  * has that name. The last known state counts even while the mirror is
  * stale (static stability; /readyz tells staleness).
  * report_control_doc() also gives the body (new reference):
- * {"control":"east","state":"On|Off|unknown","stale":bool}, or NULL for
- * 404.
+ * {"control":"east","state":"On|Off|unknown","stale":bool}, plus
+ * "reason":TEXT when the state is unknown; NULL for 404.
  */
 int	report_control(const struct runtime *rt, const char *name);
 json_t	*report_control_doc(const struct runtime *rt, const char *name,

@@ -325,8 +325,9 @@ def check_unknown_control(t, sim):
              "a control arcsim lacks: /readyz 503, the one reason control-unknown ghost",
              (st, doc))
         st, doc = d.json("/v1/controls/ghost")
-        t.ok(st == 503 and (doc or {}).get("state") == "unknown",
-             "/v1/controls/ghost: 503 unknown", (st, doc))
+        t.ok(st == 503 and (doc or {}).get("state") == "unknown" and
+             isinstance(doc.get("reason"), str),
+             "/v1/controls/ghost: 503 unknown, with a reason", (st, doc))
     finally:
         d.stop()
 

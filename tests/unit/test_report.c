@@ -11,9 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "conf/conf.h"
+#include "fence/fence.h"
 #include "mirror/mirror.h"
 #include "report/state.h"
 #include "runtime.h"
@@ -187,6 +189,12 @@ Test(report, controls)
 	int st;
 
 	cr_expect_eq(report_control(R.rt, "east"), 503, "unknown");
+	doc = report_control_doc(R.rt, "east", &st);
+	cr_expect_eq(st, 503);
+	cr_expect_str_eq(json_string_value(json_object_get(doc, "state")),
+	    "unknown");
+	cr_expect(json_is_string(json_object_get(doc, "reason")));
+	json_decref(doc);
 	cr_expect_eq(report_control(R.rt, "nope"), 404);
 	cr_expect_null(report_control_doc(R.rt, "nope", &st));
 	cr_expect_eq(st, 404);
@@ -201,6 +209,7 @@ Test(report, controls)
 	    "On");
 	cr_expect_str_eq(json_string_value(json_object_get(doc, "control")),
 	    "east");
+	cr_expect_null(json_object_get(doc, "reason"), "known: no reason");
 	json_decref(doc);
 	/* the last known state counts while stale */
 	cr_expect_eq(report_control(R.rt, "east"), 200);
@@ -336,4 +345,97 @@ Test(report, without_arc)
 	cr_expect_eq(report_role(rt, "us-east-1", &t), 404);
 	cr_expect_eq(report_control(rt, "east"), 404);
 	runtime_free(rt);
+}
+
+/* Run base until fence 0 of fs is in phase p (at most 5 s). */
+static bool
+fence_reaches(struct event_base *base, struct fences *fs,
+    enum fence_phase p)
+{
+	for (int i = 0; i < 500; i++) {
+		struct fence_status st;
+		struct timeval tv = {0, 10000};
+
+		fences_status(fs, 0, &st);
+		if (st.phase == p)
+			return true;
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+	}
+	return false;
+}
+
+Test(report, fence_failed_closed_is_a_reason)
+{
+	static const char text[] =
+	    "server:\n"
+	    "  listen: \"127.0.0.1:5300\"\n"
+	    "  state-dir: \"%s/state\"\n"
+	    "arc:\n"
+	    "  endpoints:\n"
+	    "    - { region: us-east-1, url: \"http://127.0.0.1:9/v1\" }\n"
+	    "controls:\n"
+	    "  east: { arn: \"" ARN("e") "\" }\n"
+	    "  west: { arn: \"" ARN("w") "\" }\n"
+	    "fences:\n"
+	    "  db:\n"
+	    "    hook: [\"/bin/false\"]\n"
+	    "    timeout: 1s\n"
+	    "    retries: 0\n"
+	    "    backoff: 10ms\n"
+	    "zones:\n"
+	    "  - id: svc\n"
+	    "    origin: svc.test.\n"
+	    "    file: " TEST_DATA_DIR "/policy.svc.test.zone\n"
+	    "    records:\n"
+	    "      - name: writer\n"
+	    "        type: A\n"
+	    "        policy: failover\n"
+	    "        fence: db\n"
+	    "        targets:\n"
+	    "          - { control: east, values: [10.0.0.1] }\n"
+	    "          - { control: west, values: [10.0.0.2] }\n";
+	struct event_base *base = event_base_new();
+	struct mirror_entry e[2] = {
+		{ ARN("e"), "route-e", PANEL, true },
+		{ ARN("w"), "route-w", PANEL, false },
+	};
+	struct loaded l;
+	struct runtime *rt;
+	char *err = NULL, buf[256];
+	bool ready = true;
+	json_t *doc, *r;
+	FILE *f = fopen(R.path, "w");
+
+	cr_assert_not_null(f);
+	fprintf(f, text, R.dir);
+	fclose(f);
+	cr_assert_eq(runtime_load(R.path, &l, &err), 0, "%s", err);
+	rt = runtime_new(R.path, &l);
+	rt->mirror = mirror_new(rt->cur.conf);
+	(void)mirror_apply(rt->mirror, e, 2, "us-east-1", NOW);
+	rt->fences = fences_new(base, rt->cur.conf, NULL, NULL, NULL, NULL);
+	fences_set_test_timing(rt->fences, 10);
+	doc = report_ready_at(rt, NOW, &ready);
+	cr_expect(ready, "fresh, every control known, no fence failed");
+	json_decref(doc);
+	fences_update(rt->fences, 0, 0);
+	fences_update(rt->fences, 0, 1);
+	cr_assert(fence_reaches(base, rt->fences, FENCE_FAILED));
+	doc = report_ready_at(rt, NOW, &ready);
+	cr_expect(!ready);
+	codes(doc, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "fence-failed");
+	r = json_array_get(json_object_get(doc, "reasons"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(r, "fence")), "db");
+	cr_expect(strstr(json_string_value(json_object_get(r, "message")),
+	    "arcdnsctl fence confirm db") != NULL);
+	json_decref(doc);
+	doc = report_state_at(rt, NOW);
+	cr_expect_eq(json_array_size(json_object_get(doc, "fences")), 1);
+	json_decref(doc);
+	fences_free(rt->fences);
+	rt->fences = NULL;
+	runtime_free(rt);
+	event_base_free(base);
 }
