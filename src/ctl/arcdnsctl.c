@@ -25,6 +25,7 @@
 
 #include "conf/conf.h"
 #include "ctl/arcctl_arc.h"
+#include "log/log.h"
 #include "util/jsonx.h"
 #include "util/xalloc.h"
 
@@ -599,6 +600,8 @@ main(int argc, char **argv)
 	bool json = false;
 	int ch;
 
+	log_setup("arcdnsctl", LOG_FORMAT_TEXT, LOG_TARGET_STDERR,
+	    LOG_LEVEL_WARN);
 	/* "+": options end at the command (arc has its own options) */
 	while ((ch = getopt_long(argc, argv, "+c:s:jhV", longopts, NULL)) !=
 	    -1) {

@@ -22,7 +22,7 @@
 #include "dns/listen.h"
 #include "log/log.h"
 #include "mirror/mirror.h"
-#include "policy/policy.h"
+#include "report/state.h"
 #include "report/whatif.h"
 #include "runtime.h"
 #include "util/err.h"
@@ -178,34 +178,14 @@ jstr(const char *s)
 	return s != NULL ? jsonx_check(json_string(s)) : json_null();
 }
 
+/* report/state.h: the same document as HTTP /v1/state, after "ok". */
 static json_t *
 cmd_status(struct runtime *rt)
 {
-	const struct conf *conf = rt->cur.conf;
-	json_t *r = ok_reply(), *zones = jsonx_check(json_array());
-	json_t *views = jsonx_check(json_array());
+	json_t *r = ok_reply(), *doc = report_state(rt);
 
-	jsonx_set(r, "version", jstr(PACKAGE_VERSION));
-	jsonx_set(r, "config", jstr(rt->conf_path));
-	jsonx_set(r, "identity", jstr(conf->server.identity));
-	jsonx_set(r, "reloads", json_integer(rt->reloads));
-	jsonx_set(r, "rebuilds", json_integer(rt->rebuilds));
-	for (size_t i = 0; i < conf->nzones; i++)
-		jsonx_append(zones, jsonx_check(json_pack("{s:s,s:s,s:I}",
-		    "id", conf->zones[i].id, "origin", conf->zones[i].origin,
-		    "serial", (json_int_t)policy_serial(rt->cur.policy, i))));
-	jsonx_set(r, "zones", zones);
-	for (size_t i = 0; i < conf->nviews; i++)
-		jsonx_append(views, jstr(conf->views[i].name));
-	jsonx_set(r, "views", views);
-	if (rt->mirror != NULL) {
-		uint64_t now = wall_ms();
-
-		jsonx_set(r, "mirror", jsonx_check(json_pack("{s:b,s:I}",
-		    "stale", mirror_is_stale(rt->mirror, now,
-		    conf->arc.stale_after_ms), "last_success_ms",
-		    (json_int_t)mirror_last_success(rt->mirror))));
-	}
+	(void)json_object_update(r, doc);
+	json_decref(doc);
 	return r;
 }
 
