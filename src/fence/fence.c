@@ -191,9 +191,14 @@ event(struct fence *f, const char *what, const char *detail)
 	char ts[40], *line;
 	int fd;
 
-	log_notice(LOG_SRC_FENCE, "%s: %s (%s -> %s)%s%s", f->cf->name, what,
-	    target_control(f, f->from), target_control(f, f->to),
-	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
+	if (f->phase == FENCE_SERVING)
+		log_notice(LOG_SRC_FENCE, "%s: %s (serving %s)%s%s",
+		    f->cf->name, what, target_control(f, f->cur),
+		    detail != NULL ? ": " : "", detail != NULL ? detail : "");
+	else
+		log_notice(LOG_SRC_FENCE, "%s: %s (%s -> %s)%s%s", f->cf->name,
+		    what, target_control(f, f->from), target_control(f, f->to),
+		    detail != NULL ? ": " : "", detail != NULL ? detail : "");
 	if (fs->events_path == NULL)
 		return;
 	iso_time(wall_ms(), ts, sizeof(ts));
@@ -204,6 +209,8 @@ event(struct fence *f, const char *what, const char *detail)
 	jsonx_set(o, "phase", json_string(fence_phase_name(f->phase)));
 	jsonx_set(o, "from", json_string(target_control(f, f->from)));
 	jsonx_set(o, "to", json_string(target_control(f, f->to)));
+	if (f->phase == FENCE_SERVING)
+		jsonx_set(o, "serving", json_string(target_control(f, f->cur)));
 	jsonx_set(o, "attempt", json_integer(f->attempt));
 	if (detail != NULL)
 		jsonx_set(o, "detail", json_string(detail));
