@@ -243,6 +243,13 @@ class ArcZone(Daemon):
         """Wait until api A answers `expect` (the mirror has state)."""
         return wait_for(lambda: self.api() == [expect], timeout)[0]
 
+    def stop_checked(self, what=None):
+        """Stop (TERM) and check the exit status is 0: a sanitizer or
+        valgrind error (TEST_RUNNER) shows up there."""
+        self._reap()
+        self.t.is_(self.exit_code, 0, "%s: arcdnsd exits 0 on SIGTERM" % (what or self.name))
+        return self.stop()      # with the log as diagnostics if that failed
+
     def restart(self, timeout=10):
         """SIGTERM, then start again on the same port with the same folder
         (state-dir kept), so that peers configured with our address keep

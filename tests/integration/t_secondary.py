@@ -362,7 +362,7 @@ def check_views(t, sim):
         secondaries_match("east %s" % state)
     nsd.stop()
     knot.stop()
-    d.stop()
+    d.stop_checked()
 
 
 def check_unknown_state(t, sim):
@@ -403,7 +403,7 @@ def check_unknown_state(t, sim):
                                                          p.log_text()[-2000:]))
     for p in peers:
         p.stop()
-    d.stop()
+    d.stop_checked()
 
 
 def check_reload(t, d, peers):
@@ -467,7 +467,7 @@ def check_ipv6(t, sim):
             "east " + state if state else "start", ip, want[1], took),
             "got %r %r\n%s" % (k.api(), k.serial(), k.log_text()[-1500:]))
     k.stop()
-    d.stop()
+    d.stop_checked()
 
 
 def start_peers(t, d_port, nsd_port, knot_port, tsig):
@@ -504,7 +504,7 @@ def check_plain(t, sim):
     check_reload(t, d, peers)
     for p in peers:
         p.stop()
-    d.stop()
+    d.stop_checked()
 
 
 def check_tsig(t, sim):
@@ -541,7 +541,7 @@ def check_tsig(t, sim):
     secondaries_follow(t, sim, d, peers, "TSIG", tsig=True)
     for p in peers:
         p.stop()
-    d.stop()
+    d.stop_checked()
 
 
 def check_refused(t):
@@ -565,13 +565,13 @@ def check_refused(t):
          "allow-transfer 127.0.0.1/32: AXFR from 127.0.0.1 transfers",
          "\n".join(m.summary() for m in msgs[:3]))
     t.ok(d.alive(), "arcdnsd runs after the refused transfers")
-    d.stop()
+    d.stop_checked()
 
     d = ArcZone(t, None, name="xfr-none").start()
     msgs = xfr_raw(d.port, "AXFR", src="127.0.0.1")
     t.is_(msgs[0].rcode_name if msgs else None, "REFUSED",
           "no allow-transfer: AXFR from 127.0.0.1 is REFUSED")
-    d.stop()
+    d.stop_checked()
 
 
 def _ports(n):

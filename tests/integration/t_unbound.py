@@ -103,7 +103,7 @@ def main(t):
     for u in resolvers:
         t.ok(u.alive(), "%s-zone unbound still runs" % u.mode)
         u.stop()
-    d.stop()
+    d.stop_checked()
     sim.stop()
 
 
