@@ -236,23 +236,24 @@ def fence(db, args):
     # transaction (or SET the default back): end every one of them, and
     # wait until they are gone, so that none can commit after we exit 0.
     ver = int(db.value("SHOW server_version_num"))
-    if ver >= 140000:
-        n = db.value("SELECT count(*) FILTER (WHERE NOT "
-                     "pg_terminate_backend(pid, 5000)) || ' ' || count(*) "
-                     "FROM pg_stat_activity WHERE " + OTHERS,
-                     what="pg_terminate_backend")
-    else:
-        n = db.value("SELECT 0 || ' ' || count(pg_terminate_backend(pid)) "
-                     "FROM pg_stat_activity WHERE " + OTHERS,
-                     what="pg_terminate_backend")
-    stuck, total = (int(x) for x in n.split())
-    if stuck:
-        raise HookError("%d of %d sessions did not end after "
-                        "pg_terminate_backend" % (stuck, total))
-    if ver < 140000 and not poll(db, lambda: db.value(
-            "SELECT count(*) FROM pg_stat_activity WHERE " + OTHERS) == "0",
-            10):
-        raise HookError("sessions still there after pg_terminate_backend")
+    wait = ", 5000" if ver >= 140000 else ""
+    out = db.value("SELECT count(*) || ' ' || coalesce(string_agg(pid::text, "
+                   "','), '-') || ' ' || coalesce(string_agg(pid::text, ',') "
+                   "FILTER (WHERE NOT ok), '-') FROM (SELECT pid, "
+                   "pg_terminate_backend(pid%s) AS ok FROM pg_stat_activity "
+                   "WHERE %s) t" % (wait, OTHERS), what="pg_terminate_backend")
+    total, every, unconfirmed = out.split()
+    total = int(total)
+    # The ones not confirmed gone (before 14: every one; or one that had
+    # just left by itself) must be gone from pg_stat_activity, looked at
+    # in a new transaction (its snapshot is per transaction).
+    pending = every if ver < 140000 else unconfirmed
+    pending = "" if pending == "-" else pending
+    if pending and not poll(db, lambda: db.value(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid IN (%s)" %
+            pending) == "0", 10):
+        raise HookError("sessions %s did not end after pg_terminate_backend"
+                        % pending)
     # Proof: a new session's transaction is read-only and a write fails.
     rc, out, err = db.run("SELECT current_setting('transaction_read_only')",
                           "CREATE TEMP TABLE arcdns_fence_probe (x int)")
