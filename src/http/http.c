@@ -25,6 +25,7 @@
 #include "util/xalloc.h"
 
 struct http {
+	struct event_base	*base;
 	int			 fd;		/* listening; evhttp owns it
 						   once started */
 	char			 name[80];	/* the address, for logs */
@@ -75,6 +76,15 @@ fail:
 
 /* ---- connection count ------------------------------------------------ */
 
+/* One counted connection: its lifetime deadline. */
+struct conn {
+	struct http			*h;
+	struct evhttp_connection	*evcon;
+	struct event			*deadline;
+	bool				 expiring;	/* in deadline_cb */
+	bool				 closed;	/* closed_cb ran */
+};
+
 static void
 pause_or_resume(struct http *h)
 {
@@ -99,15 +109,64 @@ pause_or_resume(struct http *h)
 	}
 }
 
+/* evhttp frees a connection (any reason, http_free included). */
 static void
 closed_cb(struct evhttp_connection *evcon, void *arg)
 {
-	struct http *h = arg;
+	struct conn *c = arg;
+	struct http *h = c->h;
 
 	(void)evcon;
+	c->closed = true;
 	if (h->st.open > 0)
 		h->st.open--;
+	if (!c->expiring) {
+		event_free(c->deadline);
+		free(c);
+	}
 	pause_or_resume(h);
+}
+
+/*
+ * HTTP_LIFETIME_S after the accept: close, whatever the client is doing
+ * (a client trickling one header byte at a time never trips the
+ * inactivity timeout).
+ */
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->h->st.expired++;
+	log_debug(LOG_SRC_HTTP, "a connection reached its %d s lifetime: "
+	    "closed", HTTP_LIFETIME_S);
+	c->expiring = true;
+	evhttp_connection_free(c->evcon);	/* runs closed_cb */
+	if (!c->closed) {
+		if (c->h->st.open > 0)
+			c->h->st.open--;
+		pause_or_resume(c->h);
+	}
+	event_free(c->deadline);
+	free(c);
+}
+
+/* Count evcon out when it closes, and close it at its deadline. */
+static void
+track(struct http *h, struct evhttp_connection *evcon)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	struct timeval tv = { HTTP_LIFETIME_S, 0 };
+
+	c->h = h;
+	c->evcon = evcon;
+	c->deadline = evtimer_new(h->base, deadline_cb, c);
+	if (c->deadline == NULL)
+		abort();
+	evtimer_add(c->deadline, &tv);
+	evhttp_connection_set_closecb(evcon, closed_cb, c);
 }
 
 /*
@@ -129,7 +188,7 @@ attach_cb(evutil_socket_t fd, short what, void *arg)
 
 		bufferevent_getcb(bev, NULL, NULL, &ecb, &cbarg);
 		if (ecb != NULL && cbarg != NULL)
-			evhttp_connection_set_closecb(cbarg, closed_cb, h);
+			track(h, cbarg);
 		else if (h->st.open > 0)
 			h->st.open--;
 		bufferevent_decref(bev);
@@ -322,6 +381,7 @@ http_start(struct http *h, struct event_base *base, const struct runtime *rt,
 	struct evhttp_bound_socket *bs;
 
 	h->rt = rt;
+	h->base = base;
 	h->eh = evhttp_new(base);
 	h->attach = event_new(base, -1, 0, attach_cb, h);
 	if (h->eh == NULL || h->attach == NULL) {
@@ -357,9 +417,10 @@ http_free(struct http *h)
 	h->freeing = true;
 	if (h->eh != NULL) {
 		log_info(LOG_SRC_HTTP, "stopping: %llu connections accepted, "
-		    "%llu requests answered, %zu open",
-		    (unsigned long long)h->st.accepted,
-		    (unsigned long long)h->st.requests, h->st.open);
+		    "%llu requests answered, %llu closed at their lifetime, "
+		    "%zu open", (unsigned long long)h->st.accepted,
+		    (unsigned long long)h->st.requests,
+		    (unsigned long long)h->st.expired, h->st.open);
 		evhttp_free(h->eh);	/* runs closed_cb per connection */
 	}
 	for (size_t i = 0; i < h->npending; i++)

@@ -20,7 +20,9 @@
  * delays DNS (which runs on its own threads anyway): request line and
  * headers HTTP_MAX_HEADERS bytes (beyond: the connection is failed),
  * body HTTP_MAX_BODY bytes (413), HTTP_TIMEOUT_S seconds of read/write
- * inactivity per connection (then closed), at most HTTP_MAX_CONNECTIONS
+ * inactivity per connection (then closed), HTTP_LIFETIME_S seconds per
+ * connection whatever it does (keep-alive clients reconnect), at most
+ * HTTP_MAX_CONNECTIONS
  * open connections: at the cap the listener stops accepting and further
  * clients wait in the kernel's listen queue (HTTP_BACKLOG) until a
  * connection closes. Handlers are O(state size) and never block.
@@ -28,7 +30,7 @@
  * libevent 2.1 has no evhttp_set_max_connections: connections are
  * counted in the bufferevent callback (evhttp_set_bevcb) and uncounted in
  * the connection's close callback, attached right after the accept from a
- * deferred event (see http.c).
+ * deferred event (see http.c), which also arms the lifetime deadline.
  */
 #ifndef HTTP_HTTP_H
 #define HTTP_HTTP_H
@@ -44,6 +46,7 @@ struct runtime;
 #define HTTP_MAX_HEADERS	8192
 #define HTTP_MAX_BODY		1024
 #define HTTP_TIMEOUT_S		5
+#define HTTP_LIFETIME_S		10
 #define HTTP_MAX_CONNECTIONS	64
 #define HTTP_BACKLOG		128
 
@@ -72,6 +75,7 @@ struct http_stats {
 	uint64_t	accepted;	/* connections accepted */
 	uint64_t	requests;	/* requests answered by a route */
 	uint64_t	paused;		/* times the cap stopped accepting */
+	uint64_t	expired;	/* closed at HTTP_LIFETIME_S */
 };
 void	http_stats(const struct http *h, struct http_stats *out);
 

@@ -22,10 +22,14 @@ Checks:
   - every arcsim endpoint failing (admin faults): /readyz 503 with the
     reason "mirror-stale", endpoints unhealthy with endpoint errors
     counted; faults cleared: 200 again;
+  - SIGHUP: the responder keeps serving and answers from the reloaded
+    runtime (a new ARC client and mirror);
   - a daemon with a control arcsim does not have: /readyz 503
     "control-unknown" naming it, /v1/controls/<it> 503 "unknown";
   - a client sending a 1 MiB header gets an error and the connection
-    closed; a client holding 500 idle connections: DNS answers every query
+    closed; an unfinished request is cut after the 5 s inactivity
+    timeout, and a client trickling a header byte every 0.5 s at the 10 s
+    lifetime of a connection; a client holding 500 idle connections: DNS answers every query
     meanwhile (UDP, timed), the daemon stays up, and /healthz answers
     again once they are gone.
 Every wait is bounded; processes are stopped by PID; loopback only.
@@ -35,6 +39,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import socket
 import sys
 import time
@@ -315,6 +320,20 @@ def check_outage(t, d, sim):
     t.ok(st == 200, "faults cleared: /readyz 200 again (%.2fs)" % took)
 
 
+def check_reload(t, d):
+    mark = d.log_size()
+    d.signal(signal.SIGHUP)
+    line = d.wait_log(r"reloaded", 5, start_at=mark)
+    t.ok(line is not None, "SIGHUP: reloaded")
+    st, took = wait_status(d, "/readyz", 200, 5)
+    t.ok(st == 200, "after the reload /readyz is 200 again (%.2fs)" % took)
+    st, doc = d.json("/v1/state")
+    t.ok(st == 200 and (doc or {}).get("reloads") == 1 and
+         len(doc.get("endpoints", [])) == 5 and doc.get("hash") == d.chaos_hash(),
+         "after the reload /v1/state reads the new runtime (reloads 1, "
+         "5 endpoints, the same hash as state.arcdns)", doc)
+
+
 def check_unknown_control(t, sim):
     d = start_pair(t, sim, extra="  ghost: { name: route-nowhere }")
     try:
@@ -384,6 +403,39 @@ def check_idle_timeout(t, d):
          "an unfinished request is cut after the 5 s timeout (%.2fs, %r)" % (took, data[:12]))
 
 
+def check_trickle(t, d):
+    """A client sending one header byte every 0.5 s never trips the 5 s
+    inactivity timeout: the 10 s lifetime cuts it."""
+    s = socket.create_connection(("127.0.0.1", d.http_port), timeout=bound(5))
+    t0 = time.monotonic()
+    cut = None
+    try:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        s.settimeout(0.5)
+        while time.monotonic() - t0 < 20:
+            try:
+                if s.recv(64) == b"":
+                    cut = time.monotonic() - t0
+                    break
+            except socket.timeout:
+                pass
+            except OSError:
+                cut = time.monotonic() - t0
+                break
+            try:
+                s.sendall(b"a")
+            except OSError:
+                cut = time.monotonic() - t0
+                break
+    finally:
+        s.close()
+    t.ok(cut is not None and 9 <= cut < 13,
+         "a client trickling its header is closed at the 10 s lifetime (%s)"
+         % ("%.2fs" % cut if cut is not None else "not closed in 20 s"))
+    ok, x = dns_ok(d)
+    t.ok(ok and d.alive(), "meanwhile DNS answers and the daemon is up")
+
+
 def check_idle_connections(t, d, n=500):
     socks = []
     t0 = time.monotonic()
@@ -434,16 +486,18 @@ def main(t):
         check_state(t, d, sim, "start")
         check_flip(t, d, sim)
         check_outage(t, d, sim)
+        check_reload(t, d)
         check_big_header(t, d)
         check_idle_connections(t, d)
         check_idle_timeout(t, d)
+        check_trickle(t, d)
         check_unknown_control(t, sim)
         t.ok(d.alive(), "the daemon is still up at the end")
         d._reap()
         m = re.search(r"http: stopping: (\d+) connections accepted, (\d+) requests "
-                      r"answered, (\d+) open", d.log_text())
-        t.ok(d.exit_code == 0 and m is not None and int(m.group(3)) == 0 and
-             int(m.group(1)) >= 64,
+                      r"answered, (\d+) closed at their lifetime, (\d+) open", d.log_text())
+        t.ok(d.exit_code == 0 and m is not None and int(m.group(4)) == 0 and
+             int(m.group(1)) >= 64 and int(m.group(3)) >= 1,
              "clean stop; every connection was counted out again (%s)"
              % (m.group(0) if m else "no stopping line"))
     finally:
