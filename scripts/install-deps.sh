@@ -71,13 +71,15 @@ fi
 
 # Packages of deps.txt that ship a service, with their systemd units: DNS
 # servers (the tests start these daemons themselves, on loopback ports) and
-# the prometheus server (only its promtool is used).
+# the prometheus server (only its promtool is used), and PostgreSQL (the
+# fence tests run their own servers as the postgres user).
 service_units() {
 	case "$1" in
 	nsd) echo nsd.service ;;
 	knot) echo knot.service ;;
 	unbound) echo unbound.service unbound-resolvconf.service ;;
 	prometheus) echo prometheus.service ;;
+	postgresql) echo postgresql.service ;;
 	esac
 }
 # Their daemons' process names. A packaged service runs detached (its
@@ -90,6 +92,7 @@ service_daemon() {
 	knot) echo knotd ;;
 	unbound) echo unbound ;;
 	prometheus) echo prometheus ;;
+	postgresql) echo postgres ;;
 	esac
 }
 daemon_pids() {
