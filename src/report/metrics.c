@@ -170,7 +170,8 @@ metrics_histogram(struct metrics_out *o, const struct metrics_label *labels,
 
 	assert(nlabels <= MAX_LABELS && nbuckets > 0 &&
 	    bound_ms[nbuckets - 1] == UINT64_MAX);
-	memcpy(l, labels, nlabels * sizeof(*l));
+	if (nlabels > 0)
+		memcpy(l, labels, nlabels * sizeof(*l));
 	for (size_t k = 0; k < nbuckets; k++) {
 		if (bound_ms[k] == UINT64_MAX)
 			snprintf(le, sizeof(le), "+Inf");
