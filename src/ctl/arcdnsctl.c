@@ -125,11 +125,20 @@ exchange(const char *path, const char *request, int timeout_ms,
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+	if (fd < 0) {
+		fprintf(stderr, "arcdnsctl: socket: %s\n", strerror(errno));
+		return EXIT_FAILED;
+	}
+	/* a full backlog (EAGAIN on a unix socket) is worth a retry */
+	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		if ((errno == EAGAIN || errno == EINTR) &&
+		    mono_ms() + 20 < deadline) {
+			(void)poll(NULL, 0, 10);
+			continue;
+		}
 		fprintf(stderr, "arcdnsctl: cannot reach arcdnsd at %s: %s\n",
 		    path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		return EXIT_UNREACHABLE;
 	}
 	while (off < len) {

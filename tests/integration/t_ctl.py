@@ -4,7 +4,8 @@ arcsim (policyharness.py: tests/data/policy.yaml.in plus server.control).
 
 Checks:
   - the socket: mode 0660, a socket file; removed when arcdnsd stops; a
-    stale socket file from a previous run is replaced; a regular file at
+    stale socket file from a previous run is replaced; control-group sets
+    its group (daemon as root, else one's own); a regular file at
     the path and an unknown control-group are start errors with a clear
     message (the file is left alone);
   - every command, human and --json: status, controls (NAME STATE AGE
@@ -22,6 +23,7 @@ Checks:
     socket path from -c (server.control of the config).
 """
 
+import grp
 import json
 import os
 import re
@@ -393,7 +395,9 @@ def check_start_errors(t, sim):
 
 
 def check_stale(t, sim):
-    d = CtlDaemon(t, sim, name="ctlstale")
+    # a group for the socket: root may give any, others their own
+    group = "daemon" if os.geteuid() == 0 else grp.getgrgid(os.getegid()).gr_name
+    d = CtlDaemon(t, sim, name="ctlstale", extra="  control-group: %s\n" % group)
     d._prepare()
     old = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old.bind(os.path.join(d.dir, "ctl.sock"))
@@ -401,6 +405,10 @@ def check_stale(t, sim):
     d.start()
     rc, out, err = ctl("controls", sock=d.sock)
     t.ok(rc == 0, "a stale socket file from a previous run is replaced", diag(rc, out, err))
+    st = os.lstat(d.sock)
+    t.ok(st.st_gid == grp.getgrnam(group).gr_gid and st.st_mode & 0o777 == 0o660,
+         "control-group %s: the socket's group, mode 0660" % group,
+         "gid %d mode %o" % (st.st_gid, st.st_mode & 0o777))
     path = d.sock
     d.stop()
     t.ok(not os.path.exists(path), "the socket file is removed when arcdnsd stops")
