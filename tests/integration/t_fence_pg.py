@@ -209,6 +209,10 @@ class Prober(threading.Thread):
             if left > 0:
                 time.sleep(left)
 
+    def last(self):
+        """The kind of the latest sample, or None."""
+        return self.samples[-1][2] if self.samples else None
+
     def stop(self):
         self.halt.set()
         self.join(timeout=bound(5))
@@ -509,8 +513,9 @@ def case_flip(t, sim, pair):
         watch = FenceWatch(d, east, t_flip - 1)
         watch.start()
         sim.set("east", "Off")
-        published, took = wait_for(lambda: answer(d)[0] == "west", 60,
-                                   step=0.02)
+        # The prober itself must see west (its samples are checked).
+        published, took = wait_for(lambda: prober.last() == "west", 60,
+                                   step=0.005)
         wait_for(lambda: watch.result is not None, 10)
         rows = writer.stop()
         samples = prober.stop()
@@ -666,7 +671,8 @@ def case_failing(t, sim, pair):
                  "%s: stand-in confirmation: SIGTERM, fences.json phase "
                  "promoting, restart" % label)
             how = "resumed after a restart"
-        published, took = wait_for(lambda: answer(d)[0] == "west", 60)
+        published, took = wait_for(lambda: prober.last() == "west", 60,
+                                   step=0.005)
         samples = prober.stop()
         t.ok(published, "%s: after the confirmation west is published "
              "(%.2fs)" % (label, took), d.log_text()[-3000:])
@@ -772,8 +778,9 @@ def case_kill(t, sim, pair):
                                           "restart", t_kill), 10)[0],
              "%s: after the restart events.jsonl says the sequence resumed" %
              label)
-        published, took = wait_for(lambda: answer(d)[0] == "west", 60,
-                                   step=0.02)
+        # The prober itself must see west (its samples are checked).
+        published, took = wait_for(lambda: prober.last() == "west", 60,
+                                   step=0.005)
         wait_for(lambda: watch.result is not None, 10)
         samples = prober.stop()
         refused = watch.stop()
