@@ -220,6 +220,37 @@ bev_cb(struct event_base *base, void *arg)
 	return bev;
 }
 
+/*
+ * accept() failed (EMFILE, ENFILE, ENOBUFS...): the connection stays in
+ * the listen queue and the listener would fire again at once, spinning
+ * the main loop. Stop accepting for a second instead. arg is evhttp's
+ * (the listener's callback argument), so the resumption is a one-shot
+ * event on the listener itself; it can only run while the loop runs, and
+ * http_free() (which frees the listener) runs after the loop ended.
+ */
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(arg);
+}
+
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { 1, 0 };
+
+	(void)arg;
+	log_warn(LOG_SRC_HTTP, "accept: %s: not accepting for 1 s",
+	    evutil_socket_error_to_string(err));
+	evconnlistener_disable(lev);
+	if (event_base_once(evconnlistener_get_base(lev), -1, EV_TIMEOUT,
+	    resume_cb, lev, &tv) != 0)
+		evconnlistener_enable(lev);
+}
+
 /* ---- answers ------------------------------------------------------------ */
 
 static const char *
@@ -405,6 +436,7 @@ http_start(struct http *h, struct event_base *base, const struct runtime *rt,
 	}
 	h->fd = -1;	/* the listener closes it */
 	h->lev = evhttp_bound_socket_get_listener(bs);
+	evconnlistener_set_error_cb(h->lev, accept_error_cb);
 	log_notice(LOG_SRC_HTTP, "health responder on %s", h->name);
 	return 0;
 }

@@ -25,7 +25,9 @@
  * HTTP_MAX_CONNECTIONS
  * open connections: at the cap the listener stops accepting and further
  * clients wait in the kernel's listen queue (HTTP_BACKLOG) until a
- * connection closes. Handlers are O(state size) and never block.
+ * connection closes. When accept() fails (out of file descriptors) the
+ * listener stops for a second rather than spin. Handlers are O(state
+ * size) and never block.
  *
  * libevent 2.1 has no evhttp_set_max_connections: connections are
  * counted in the bufferevent callback (evhttp_set_bevcb) and uncounted in
