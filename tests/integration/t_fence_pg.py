@@ -42,12 +42,18 @@ asks for writer.svc.test A every 5 ms over UDP.
    real fence-postgres); arcdnsd gets SIGKILL while it runs and is started
    again on the same state-dir: "resumed after a restart", the fence hook
    runs again and exits 0, and the checks of 1 hold. The orphaned first
-   run is waited for (bounded) and its process group killed.
+   run is waited for (bounded; its process group killed if it hangs).
+4. SIGHUP: the promote hook is such a wrapper around promote-postgres;
+   arcdnsd reloads while it runs: the running hook is ended with its
+   process group, events.jsonl says the sequence resumed at the promote
+   step, promote-postgres runs again and exits 0, and the checks of 1
+   hold.
 
 Each case prints its timeline (flip, withdrawn, fence done, east refused
-an INSERT, promoted, check passed, published, first west sample) in
-milliseconds after the flip as TAP diagnostics. SKIPs when the PostgreSQL
-server binaries are not installed.
+an INSERT, promoted, check passed, published, first west sample, and the
+runs of answers) in milliseconds after the flip as TAP diagnostics. Every
+wait is bounded; processes are stopped by PID; loopback only. SKIPs when
+the PostgreSQL server binaries are not installed.
 """
 
 import datetime
@@ -76,6 +82,8 @@ EAST_IP, WEST_IP = "127.0.0.11", "127.0.0.12"
 WRITER = "writer.svc.test."
 FENCE = "primary-db"
 PROBE_MS = 5
+PROMOTE = [HOOKS + "/promote-postgres", "--timeout", "25",
+           "--catchup-timeout", "15"]
 
 
 def argv_yaml(argv):
@@ -85,11 +93,12 @@ def argv_yaml(argv):
 class FenceDaemon(PolicyDaemon):
     """arcdnsd from fence-pg.yaml.in; hook: the fence hook's argv."""
 
-    def __init__(self, t, sim, name, hook, pgport, retries=3):
+    def __init__(self, t, sim, name, hook, pgport, retries=3, promote=None):
         PolicyDaemon.__init__(self, t, sim, name=name,
                               identity="arcdns-" + name, poll_ms=100)
         self.template = "fence-pg.yaml.in"
         self.vars.update({"HOOK": argv_yaml(hook), "HOOKS": HOOKS,
+                          "PROMOTE": argv_yaml(promote or PROMOTE),
                           "PGPORT": pgport, "RETRIES": retries})
         self.http_port = None
 
@@ -445,7 +454,8 @@ def timeline(t, label, samples, t_flip, got, extra=()):
              ("first west sample", smp("first west"))]
     rows.sort(key=lambda r: r[1] if r[1] is not None else 1e18)
     for name, x in rows:
-        t.diag("  %-30s %s" % (name, ms(x, t_flip)))
+        if x is not None or name != "east refused an INSERT":
+            t.diag("  %-30s %s" % (name, ms(x, t_flip)))
     t.diag("  samples: %s" % runs_text(samples, t_flip))
 
 
@@ -471,7 +481,7 @@ def main(t):
         return
     set_credentials()
     sim = PolicySim(t, name="fence-pg").start()
-    for case in (case_flip, case_failing, case_kill):
+    for case in (case_flip, case_failing, case_kill, case_reload):
         sim.set("east", "On")
         sim.set("west", "On")
         pair = pgharness.PgPair(t, EAST_IP, WEST_IP, same_port=True).start()
@@ -714,18 +724,27 @@ def case_failing(t, sim, pair):
 # ---------------------------------------------------------------------------
 # 3. kill -9 during the fence step
 
-SLOW_FENCE = """#!/bin/sh
-# fixture: fence-postgres, 1.5 s late (time for a kill -9 of arcdnsd)
+SLOW_HOOK = """#!/bin/sh
+# fixture: a shipped hook, 1.5 s late (time to signal arcdnsd meanwhile)
 echo "$ARCDNS_ACTION $ARCDNS_CONTROL $$ start $(date +%%s.%%N)" >> %(dir)s/runs
 sleep 1.5
-%(hooks)s/fence-postgres "$@"
+%(hooks)s/%(hook)s "$@"
 rc=$?
 echo "$ARCDNS_ACTION $ARCDNS_CONTROL $$ exit $rc" >> %(dir)s/runs
 exit $rc
 """
 
 
-def runs_of(path):
+def slow_hook(folder, hook):
+    """Write folder/slow-HOOK (SLOW_HOOK around conf/hooks/HOOK)."""
+    path = os.path.join(folder, "slow-" + hook)
+    with open(path, "w") as f:
+        f.write(SLOW_HOOK % {"dir": folder, "hooks": HOOKS, "hook": hook})
+    os.chmod(path, 0o755)
+    return path
+
+
+def runs_of(path, action="fence"):
     """{pid: {"start": t, "exit": rc or None}} from the wrapper's log."""
     out = {}
     try:
@@ -735,7 +754,7 @@ def runs_of(path):
         return out
     for x in lines:
         w = x.split()
-        if len(w) < 4 or w[0] != "fence":
+        if len(w) < 4 or w[0] != action:
             continue
         r = out.setdefault(int(w[2]), {"start": None, "exit": None})
         if w[3] == "start" and len(w) > 4:
@@ -748,15 +767,11 @@ def runs_of(path):
 def case_kill(t, sim, pair):
     label = "kill -9"
     east, west = pair.east, pair.west
-    d = FenceDaemon(t, sim, "fence-pg-kill", ["@DIR@/slow-fence",
-                                              "--timeout", "8"], east.port)
+    d = FenceDaemon(t, sim, "fence-pg-kill", [], east.port)
     folder = d.prepare()
-    d.vars["HOOK"] = argv_yaml([os.path.join(folder, "slow-fence"),
+    d.vars["HOOK"] = argv_yaml([slow_hook(folder, "fence-postgres"),
                                 "--timeout", "8"])
     runs = os.path.join(folder, "runs")
-    with open(os.path.join(folder, "slow-fence"), "w") as f:
-        f.write(SLOW_FENCE % {"dir": folder, "hooks": HOOKS})
-    os.chmod(os.path.join(folder, "slow-fence"), 0o755)
     try:
         start_serving_east(t, label, d, pair)
         prober = Prober(d)
@@ -813,6 +828,77 @@ def case_kill(t, sim, pair):
                     os.killpg(first_pid, signal.SIGKILL)
                 except OSError:
                     pass
+    finally:
+        d.stop()
+
+
+# ---------------------------------------------------------------------------
+# 4. SIGHUP during the promote step
+
+
+def case_reload(t, sim, pair):
+    """A reload while promote-postgres (slowed) runs: the running hook is
+    killed with its process group, the sequence resumes at the promote
+    step, and the checks of 1 hold."""
+    label = "SIGHUP"
+    east, west = pair.east, pair.west
+    d = FenceDaemon(t, sim, "fence-pg-hup", [HOOKS + "/fence-postgres",
+                                             "--timeout", "8"], east.port)
+    folder = d.prepare()
+    d.vars["PROMOTE"] = argv_yaml([slow_hook(folder, "promote-postgres")] +
+                                  PROMOTE[1:])
+    runs = os.path.join(folder, "runs")
+    try:
+        committed = start_serving_east(t, label, d, pair)
+        prober = Prober(d)
+        prober.start()
+        wait_for(lambda: len(prober.samples) >= 5, 5, step=0.005)
+        t_flip = time.time()
+        sim.set("east", "Off")
+        got, _ = wait_for(lambda: runs_of(runs, "promote"), 20, step=0.005)
+        t.ok(got, "%s: the slow promote hook started" % label)
+        first_pid = next(iter(runs_of(runs, "promote")), None)
+        mark = d.log_size()
+        t_hup = time.time()
+        d.signal(signal.SIGHUP)
+        t.ok(d.wait_log(r"reloaded", 10, start_at=mark),
+             "%s: arcdnsd reloaded during the promote step" % label)
+
+        def group_gone():
+            try:
+                os.killpg(first_pid, 0)
+            except ProcessLookupError:
+                return True
+            except OSError:
+                return False
+            return False
+        t.ok(first_pid is not None and wait_for(group_gone, 10)[0],
+             "%s: the running promote hook was ended with its process "
+             "group" % label)
+        # (no restart before: any such event is the reload's; ts is in ms)
+        t.ok(first_event(d.events(), "resumed after a restart", t_flip - 1,
+                         phase="promoting"),
+             "%s: events.jsonl: the sequence resumed at the promote step" %
+             label, json.dumps(d.events()[-4:], indent=1))
+        published, took = wait_for(lambda: prober.last() == "west", 60,
+                                   step=0.005)
+        samples = prober.stop()
+        t.ok(published, "%s: west is published (%.2fs after the flip)" % (
+            label, time.time() - t_flip), d.log_text()[-3000:])
+        got = seq_checks(t, label, d, samples, t_flip)
+        r = runs_of(runs, "promote")
+        t.ok(r.get(first_pid, {}).get("exit") is None and
+             any(v["exit"] == 0 for p, v in r.items() if p != first_pid),
+             "%s: the promote hook ran again after the reload and exited 0 "
+             "(the first run never finished)" % label, r)
+        rc, _, err = east.sql("INSERT INTO orders VALUES (0, 'late')")
+        t.ok(rc != 0 and "read-only" in err,
+             "%s: east rejects an INSERT after the fence" % label, err)
+        e = west_holds_east(t, label, east, west)
+        t.ok(e is not None and len(e) == committed,
+             "%s: %d rows, as committed before the flip" % (label, committed))
+        timeline(t, label, samples, t_flip, got,
+                 extra=[("SIGHUP (promote running)", t_hup)])
     finally:
         d.stop()
 
