@@ -58,6 +58,12 @@ usage(FILE *fp)
 	    "  reload                        reload the configuration\n"
 	    "  what-if NAME=on|off ...       answers under other states "
 	    "(dry run)\n"
+	    "  fence status                  every fence's phase and "
+	    "targets\n"
+	    "  fence NAME                    fence the served writer by "
+	    "hand\n"
+	    "  fence confirm NAME            declare a failed (or manual) "
+	    "fence done\n"
 	    "  arc list|get|set|failover ... direct calls to the ARC "
 	    "cluster\n", DEFAULT_CONF);
 }
@@ -500,6 +506,37 @@ whatif_request(int argc, char **argv)
 	    states));
 }
 
+/*
+ * fence status | fence NAME | fence confirm NAME -> the request, or NULL
+ * (usage).
+ */
+static json_t *
+fence_request(int argc, char **argv)
+{
+	if (argc == 1 && strcmp(argv[0], "status") == 0)
+		return jsonx_check(json_pack("{s:s}", "cmd", "fence-status"));
+	if (argc == 2 && strcmp(argv[0], "confirm") == 0)
+		return jsonx_check(json_pack("{s:s,s:s}", "cmd",
+		    "fence-confirm", "name", argv[1]));
+	if (argc == 1 && strcmp(argv[0], "confirm") != 0)
+		return jsonx_check(json_pack("{s:s,s:s}", "cmd", "fence",
+		    "name", argv[0]));
+	usage_error("fence needs: status | NAME | confirm NAME");
+	return NULL;
+}
+
+static void
+print_fences(const json_t *reply)
+{
+	const json_t *arr = json_object_get(reply, "fences");
+
+	if (json_array_size(arr) == 0) {
+		printf("(no fences configured)\n");
+		return;
+	}
+	print_table(arr, 0);
+}
+
 /* The socket to use: -s, else server.control of the config. */
 static char *
 socket_path(const char *sock, const char *conf_path)
@@ -535,6 +572,10 @@ run_command(const char *cmd, int argc, char **argv, const char *sock,
 
 	if (strcmp(cmd, "what-if") == 0) {
 		req = whatif_request(argc, argv);
+		if (req == NULL)
+			return EXIT_USAGE;
+	} else if (strcmp(cmd, "fence") == 0) {
+		req = fence_request(argc, argv);
 		if (req == NULL)
 			return EXIT_USAGE;
 	} else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "controls") == 0 ||
@@ -588,6 +629,14 @@ run_command(const char *cmd, int argc, char **argv, const char *sock,
 		print_whatif(reply);
 	else if (strcmp(cmd, "reload") == 0)
 		printf("reloaded\n");
+	else if (strcmp(cmd, "fence") == 0 && json_object_get(reply, "fences"))
+		print_fences(reply);
+	else if (strcmp(cmd, "fence") == 0) {
+		const json_t *f = json_object_get(reply, "fence");
+
+		printf("fence %s: %s\n", json_string_value(json_object_get(f,
+		    "name")), json_string_value(json_object_get(f, "phase")));
+	}
 	else
 		print_generic(reply);
 	json_decref(reply);

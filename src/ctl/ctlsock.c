@@ -20,6 +20,7 @@
 #include "arc/arc_client.h"
 #include "conf/conf.h"
 #include "dns/listen.h"
+#include "fence/fence.h"
 #include "log/log.h"
 #include "mirror/mirror.h"
 #include "report/state.h"
@@ -345,6 +346,48 @@ cmd_whatif(struct runtime *rt, const json_t *req)
 	return r;
 }
 
+static json_t *
+cmd_fence_status(struct runtime *rt)
+{
+	json_t *r = ok_reply();
+
+	jsonx_set(r, "fences", fences_json(rt->fences));
+	return r;
+}
+
+/* fence (by hand) or fence-confirm of req's "name". */
+static json_t *
+cmd_fence(struct runtime *rt, const json_t *req, bool confirm)
+{
+	const char *name = json_string_value(json_object_get(req, "name"));
+	char *err = NULL;
+	json_t *r, *list, *f;
+	size_t i;
+	int ret;
+
+	if (name == NULL)
+		return error_reply("a fence command needs \"name\": a fence");
+	if (rt->fences == NULL)
+		return error_reply("no fences configured");
+	ret = confirm ? fences_confirm(rt->fences, name, &err) :
+	    fences_manual(rt->fences, name, &err);
+	if (ret != 0) {
+		r = error_reply(err != NULL ? err : err_str(ret));
+		free(err);
+		return r;
+	}
+	log_notice(LOG_SRC_CTL, "fence %s: %s through the control socket",
+	    name, confirm ? "confirmed" : "fenced by hand");
+	r = ok_reply();
+	list = fences_json(rt->fences);
+	json_array_foreach(list, i, f)
+		if (strcmp(json_string_value(json_object_get(f, "name")),
+		    name) == 0)
+			jsonx_set(r, "fence", json_incref(f));
+	json_decref(list);
+	return r;
+}
+
 json_t *
 ctlsock_handle(struct runtime *rt, const char *line, size_t len)
 {
@@ -373,6 +416,12 @@ ctlsock_handle(struct runtime *rt, const char *line, size_t len)
 		r = cmd_reload(rt);
 	else if (strcmp(cmd, "what-if") == 0)
 		r = cmd_whatif(rt, req);
+	else if (strcmp(cmd, "fence-status") == 0)
+		r = cmd_fence_status(rt);
+	else if (strcmp(cmd, "fence") == 0)
+		r = cmd_fence(rt, req, false);
+	else if (strcmp(cmd, "fence-confirm") == 0)
+		r = cmd_fence(rt, req, true);
 	else {
 		msg = xstrfmt("unknown command '%.64s'", cmd);
 		r = error_reply(msg);

@@ -11,6 +11,9 @@
  *   {"cmd":"stats"}                        -> DNS, rebuild and ARC counters
  *   {"cmd":"reload"}                       -> runtime_reload()
  *   {"cmd":"what-if","states":{"east":"off"}} -> report/whatif.h
+ *   {"cmd":"fence-status"}                 -> every fence (fences_json)
+ *   {"cmd":"fence","name":"db"}            -> fences_manual()
+ *   {"cmd":"fence-confirm","name":"db"}    -> fences_confirm()
  *
  * Every reply has "ok": true with the command's fields, or "ok": false
  * with "error": a message (bad JSON, unknown command, a failed reload...).

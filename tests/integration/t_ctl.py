@@ -20,7 +20,11 @@ Checks:
     reply and the connection closes, several clients at once, a client
     that never reads does not stop the others;
   - exit codes: 0 ok, 1 failed, 2 usage, 4 daemon not reachable; the
-    socket path from -c (server.control of the config).
+    socket path from -c (server.control of the config);
+  - fences (t_fence's daemon and hooks): fence status, fence NAME with a
+    failing hook (failed closed, the writer withdrawn), fence confirm
+    until the writer is served again; errors (no such fence, nothing to
+    confirm, no fences configured, usage).
 """
 
 import grp
@@ -37,8 +41,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import ARCDNSD, bound, free_port  # noqa: E402
 from policyharness import (ORIGIN, PolicyDaemon, PolicySim, converge,  # noqa: E402
-                           expected, set_credentials)
+                           expected, set_credentials, wait_for)
 from simharness import run_sim  # noqa: E402
+from t_fence import FenceDaemon, writer  # noqa: E402
 
 ARCDNSCTL = os.environ.get("ARCDNSCTL") or os.path.join(
     os.environ.get("TOP_BUILDDIR", "."), "src", "arcdnsctl")
@@ -414,6 +419,83 @@ def check_stale(t, sim):
     t.ok(not os.path.exists(path), "the socket file is removed when arcdnsd stops")
 
 
+class CtlFenceDaemon(FenceDaemon):
+    """t_fence's daemon (fence db on writer.fence.test) with a control socket."""
+
+    def render(self, template_text=None):
+        text = FenceDaemon.render(self, template_text)
+        return text.replace("server:\n", 'server:\n  control: "%s"\n' % self.sock, 1)
+
+    @property
+    def sock(self):
+        return os.path.join(self.dir, "ctl.sock")
+
+
+def fence_doc(d):
+    rc, out, err = ctl("--json", "fence", "status", sock=d.sock)
+    try:
+        return json.loads(out)["fences"][0]
+    except (ValueError, KeyError, IndexError):
+        return {}
+
+
+def check_fences(t, sim):
+    d = CtlFenceDaemon(t, sim)
+    d.prepare_hooks()
+    d.start()
+    try:
+        got, _ = wait_for(lambda: writer(d.port) == "A 127.0.0.11" and fence_doc(d).get("phase")
+                          == "serving", 5)
+        t.ok(got, "fence: the writer serves east", fence_doc(d))
+        rc, out, err = ctl("fence", "status", sock=d.sock)
+        t.ok(rc == 0 and re.search(r"(?m)^NAME\s+PHASE", out) and
+             re.search(r"(?m)^db\s+serving\b", out),
+             "arcdnsctl fence status: a table, db serving", diag(rc, out, err))
+        doc = fence_doc(d)
+        t.ok(doc.get("name") == "db" and doc.get("serving") == "east",
+             "arcdnsctl --json fence status: db serves east", doc)
+        rc, out, err = ctl("fence", "confirm", "db", sock=d.sock)
+        t.ok(rc == 1 and "nothing to confirm" in err,
+             "arcdnsctl fence confirm while serving: exit 1, nothing to confirm", diag(rc, out, err))
+        # fence by hand with a fence hook that fails: failed closed
+        d.touch("fail-fence")
+        rc, out, err = ctl("fence", "db", sock=d.sock)
+        t.ok(rc == 0 and out.startswith("fence db: "), "arcdnsctl fence db: exit 0",
+             diag(rc, out, err))
+        got, _ = wait_for(lambda: fence_doc(d).get("phase") == "failed", 10)
+        t.ok(got, "fence db with a failing hook: failed closed", fence_doc(d))
+        t.ok((writer(d.port) or "").startswith("NODATA"),
+             "failed closed: the writer is withdrawn (NODATA)", writer(d.port))
+        # the operator fenced it another way: confirm until served again
+        d.touch("fail-fence", False)
+        for _ in range(3):
+            if fence_doc(d).get("phase") == "serving":
+                break
+            rc, out, err = ctl("fence", "confirm", "db", sock=d.sock)
+            t.ok(rc == 0, "arcdnsctl fence confirm db (%s): exit 0" % out.strip(),
+                 diag(rc, out, err))
+            wait_for(lambda: fence_doc(d).get("phase") in ("serving", "fenced", "failed"), 10)
+        got, _ = wait_for(lambda: writer(d.port) == "A 127.0.0.11", 10)
+        t.ok(got, "after the confirmation the writer serves east again", fence_doc(d))
+        for args, pat, code in ((["fence", "nosuch"], "no fence 'nosuch'", 1),
+                                (["fence"], "fence needs", 2),
+                                (["fence", "confirm"], "fence needs", 2)):
+            rc, out, err = ctl(*args, sock=d.sock)
+            t.ok(rc == code and pat in err, "arcdnsctl %s: exit %d" % (" ".join(args), code),
+                 diag(rc, out, err))
+    finally:
+        d.stop()
+
+
+def check_no_fences(t, d):
+    rc, out, err = ctl("fence", "status", sock=d.sock)
+    t.ok(rc == 0 and "no fences configured" in out,
+         "arcdnsctl fence status without fences: exit 0, none", diag(rc, out, err))
+    rc, out, err = ctl("fence", "db", sock=d.sock)
+    t.ok(rc == 1 and "no fences configured" in err,
+         "arcdnsctl fence db without fences: exit 1", diag(rc, out, err))
+
+
 def main(t):
     set_credentials()
     sim = PolicySim(t).start()
@@ -429,6 +511,7 @@ def main(t):
         check_protocol(t, d)
         check_reload(t, d)
         check_usage(t, d)
+        check_no_fences(t, d)
         sock = d.sock
         d.stop()
         d = None
@@ -437,6 +520,7 @@ def main(t):
              diag(rc, out, err))
         check_stale(t, sim)
         check_start_errors(t, sim)
+        check_fences(t, sim)
     finally:
         if d is not None:
             d.stop()
