@@ -55,6 +55,7 @@ else
 	daemon="$build/src/arcdnsd"
 	arcsim=${ARCSIM:-$build/src/arcsim}
 fi
+ctl=$(dirname "$daemon")/arcdnsctl
 
 # The dig commands to try, one a line:
 #   expected status|what it shows|dig arguments|pattern the output must match
@@ -110,10 +111,10 @@ unset AWS_SESSION_TOKEN AWS_PROFILE
 # start next to anything that holds the demo's ports.
 if command -v ss >/dev/null 2>&1; then
 	busy=$(ss -Hlnut 2>/dev/null | awk '{print $5}' |
-		grep -E ':(5300|844[0-5])$' | sort -u | tr '\n' ' ' || true)
+		grep -E ':(5300|8053|844[0-5])$' | sort -u | tr '\n' ' ' || true)
 	if [ -n "$busy" ]; then
 		echo "demo: ports in use: $busy(another demo running? stop it first)" >&2
-		ss -Hlnutp 2>/dev/null | grep -E ':(5300|844[0-5])[[:space:]]' >&2 || true
+		ss -Hlnutp 2>/dev/null | grep -E ':(5300|8053|844[0-5])[[:space:]]' >&2 || true
 		exit 1
 	fi
 fi
@@ -275,6 +276,29 @@ if [ -n "$smoke" ]; then
 		failed=$((failed + 1))
 	fi
 	nq=$((nq + 1))
+	code=$(python3 -c 'import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=3).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception:
+    print("none")' http://127.0.0.1:8053/readyz)
+	if [ "$code" = 200 ]; then
+		echo "ok   http://127.0.0.1:8053/readyz: 200"
+	else
+		echo "FAIL http://127.0.0.1:8053/readyz: $code"
+		failed=$((failed + 1))
+	fi
+	nq=$((nq + 1))
+	if out=$("$ctl" -c "$config" controls 2>&1) &&
+		printf '%s\n' "$out" | grep -q '^east[[:space:]]*On'; then
+		echo "ok   arcdnsctl controls: east On"
+	else
+		echo "FAIL arcdnsctl controls:"
+		printf '%s\n' "$out" | sed 's/^/     /'
+		failed=$((failed + 1))
+	fi
+	nq=$((nq + 1))
 	stop
 	if [ "$failed" -ne 0 ]; then
 		echo "demo: $failed of $nq checks failed; arcdnsd log:" >&2
@@ -315,6 +339,22 @@ Back to us-east-1:
 
 (Turning both regions Off is refused: conf/sim.yaml's safety rule
 at-least-one-region answers ConflictException, as ARC would.)
+
+Or with arcdnsctl, the operator's tool (the same ARC client as the daemon,
+one UpdateRoutingControlStates call for both controls):
+
+  export AWS_ACCESS_KEY_ID=$akid AWS_SECRET_ACCESS_KEY='$secret'
+  $ctl -c ${config#"$src"/} arc failover --from east --to west
+  $ctl -c ${config#"$src"/} controls
+  $ctl -c ${config#"$src"/} what-if east=on west=off
+  $ctl -c ${config#"$src"/} arc failover --from west --to east
+
+The HTTP health responder answers load balancers and workloads:
+
+  curl -s http://127.0.0.1:8053/readyz
+  curl -s http://127.0.0.1:8053/v1/role/us-east-1
+  curl -s http://127.0.0.1:8053/v1/state
+  curl -s http://127.0.0.1:8053/metrics | grep arcdns_control_state
 
 The SOA serial moves forward on each flip; \`dig CH TXT state.arcdns\` shows
 the mirror. An ARC endpoint failing changes nothing (the other four answer):
