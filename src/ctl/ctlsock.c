@@ -532,14 +532,13 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len = evbuffer_get_length(in);
 
-	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-	    !c->closing) {
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
 		/*
 		 * The client is done sending (it may still read, as
 		 * `printf ... | socat` does): a last line without its
 		 * newline is a request too; close once the replies are out.
 		 */
-		if (len > 0 && len <= CTLSOCK_MAX_LINE) {
+		if (!c->closing && len > 0 && len <= CTLSOCK_MAX_LINE) {
 			char *line = xmalloc(len);
 
 			evbuffer_remove(in, line, len);

@@ -153,7 +153,7 @@ whatif_answer(const struct zone *z, const uint8_t *owner, uint16_t type)
 		if (c != NULL && c->servfail)
 			return answer_obj("SERVFAIL");
 	}
-	if (s == NULL)
+	if (s == NULL || s->withdrawn)	/* withdrawn: NODATA, TTL 0 */
 		return answer_obj("NODATA");
 	if (s->servfail)
 		return answer_obj("SERVFAIL");

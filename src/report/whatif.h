@@ -16,7 +16,10 @@
  *                                       when-none-on: servfail
  *   {"answer":"NODATA","values":[]}     when-none-on: nodata
  * Values are text: A and AAAA addresses, CNAME targets as absolute names,
- * TXT character-strings (unquoted, joined by a space).
+ * TXT character-strings (unquoted, joined by a space). A fenced writer
+ * name answers what the policy's fence gate lets it publish now (the gate
+ * only reads the fences): under states that move the writer, NODATA, as
+ * the daemon would answer until the fence sequence has run.
  *
  * Pure (no I/O, no clock); main thread only, like the policy.
  */

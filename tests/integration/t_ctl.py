@@ -454,6 +454,12 @@ def check_fences(t, sim):
         doc = fence_doc(d)
         t.ok(doc.get("name") == "db" and doc.get("serving") == "east",
              "arcdnsctl --json fence status: db serves east", doc)
+        doc = ctl_json(t, d, "what-if", "east=off")
+        w = [a for a in doc.get("answers", []) if a.get("name") == "writer.fence.test."]
+        t.ok(len(w) == 1 and w[0]["now"] == {"answer": "values", "values": ["127.0.0.11"]} and
+             w[0]["what-if"]["answer"] == "NODATA",
+             "what-if east=off: the fenced writer would be withdrawn (NODATA), now east", w)
+        t.is_(writer(d.port), "A 127.0.0.11", "what-if: the fenced writer still serves east")
         rc, out, err = ctl("fence", "confirm", "db", sock=d.sock)
         t.ok(rc == 1 and "nothing to confirm" in err,
              "arcdnsctl fence confirm while serving: exit 1, nothing to confirm", diag(rc, out, err))

@@ -515,3 +515,47 @@ Test(whatif, run_without_mirror_and_errors)
 	free(err);
 	json_decref(over);
 }
+
+/* A fenced writer the gate withholds is withdrawn: NODATA, not values. */
+Test(whatif, fenced_writer_withdrawn)
+{
+	static const char yaml[] =
+	    "arc:\n"
+	    "  endpoints: [{ region: us-east-1, url: \"http://127.0.0.1:9/v1\" }]\n"
+	    "controls:\n"
+	    "  east: { name: e }\n"
+	    "  west: { name: w }\n"
+	    "fences: { db: { hook: [/bin/true] } }\n"
+	    "zones:\n"
+	    "  - id: svc\n"
+	    "    origin: svc.test.\n"
+	    "    file: svc.zone\n"
+	    "    records:\n"
+	    "      - name: writer\n"
+	    "        type: A\n"
+	    "        policy: failover\n"
+	    "        fence: db\n"
+	    "        targets:\n"
+	    "          - { control: east, values: [10.0.0.1] }\n"
+	    "          - { control: west, values: [10.0.0.2] }\n";
+	enum mirror_state st[2] = {MIRROR_ON, MIRROR_OFF};
+	struct conf *conf;
+	struct policy *p;
+	struct zone **zones;
+	char *err = NULL, *s;
+	json_t *arr;
+
+	cr_assert_eq(conf_load_string("f.yaml", yaml, strlen(yaml), &conf,
+	    &err), 0, "%s", err);
+	cr_assert_eq(policy_new(conf, w.stats, &p, &err), 0, "%s", err);
+	/* no gate: every fenced name is withdrawn (fail closed) */
+	cr_assert_eq(policy_eval(p, st, &zones, &err), 0, "%s", err);
+	arr = whatif_answers(conf, zones);
+	s = lines(arr, NULL);
+	cr_expect_str_eq(s, "default writer.svc.test. A: NODATA\n");
+	free(s);
+	json_decref(arr);
+	policy_zones_free(p, zones);
+	policy_free(p);
+	conf_free(conf);
+}
