@@ -29,15 +29,11 @@ asks for writer.svc.test A every 5 ms over UDP.
    unreachable for it). Retries run out: "failed closed"; the writer
    stays withdrawn (NODATA, TTL 0, never west); west was not promoted;
    state.arcdns says "fence primary-db failed-closed in fencing: ...";
-   /readyz 503 with a fence-failed reason and /v1/state shows the failed
-   fence (checked when the daemon on main reports fences; a SKIP
-   otherwise). The operator fences east by hand (fence-postgres with the
-   right port) and confirms with `arcdnsctl fence confirm primary-db`; when
-   arcdnsctl has no fence commands yet, the confirmation is done through
-   what exists: arcdnsd stopped, the failed step marked done in
-   state-dir/fences.json (phase promoting, as fences_confirm() does), and
-   started again (a SKIP says so). Then west is promoted, checked and
-   published, with every row.
+   /readyz 503 with a fence-failed reason, /v1/state and `arcdnsctl fence
+   status` show the failed fence. The operator fences east by hand
+   (fence-postgres with the right port) and runs `arcdnsctl fence confirm
+   primary-db`: then west is promoted, checked and published, with every
+   row, and /readyz is 200 again.
 3. kill -9: the fence hook is a fixture wrapper (sleep 1.5 s, then the
    real fence-postgres); arcdnsd gets SIGKILL while it runs and is started
    again on the same state-dir: "resumed after a restart", the fence hook
@@ -369,12 +365,6 @@ def load_rows(east):
     return int(east.value("SELECT count(*) FROM orders"))
 
 
-def fences_reported(d):
-    """Does this arcdnsd report its fences (/v1/state "fences" not empty)?"""
-    st, doc = d.get("/v1/state")
-    return st == 200 and isinstance(doc, dict) and bool(doc.get("fences"))
-
-
 def west_holds_east(t, label, east, west):
     """west is promoted and holds exactly east's rows."""
     t.is_(west.value("SELECT pg_is_in_recovery()"), "f",
@@ -562,26 +552,6 @@ def case_flip(t, sim, pair):
 # 2. a fence hook that fails: fail closed, fence by hand, confirm
 
 
-def confirm_by_state_file(t, label, d):
-    """What exists without `arcdnsctl fence confirm`: stop arcdnsd, mark
-    the failed fencing step done (phase promoting, as fences_confirm()
-    does), start it again. True when it went."""
-    d.signal(signal.SIGTERM)
-    rc = d.wait_exit(10)
-    path = os.path.join(d.state_dir, "fences.json")
-    with open(path) as f:
-        doc = json.load(f)
-    for f in doc["fences"]:
-        if f["name"] == FENCE and f["phase"] == "failed" and \
-                f["step"] == "fencing":
-            f["phase"] = "promoting"
-            f["attempt"] = 1
-            f["reason"] = ""
-    d.write("state/fences.json", json.dumps(doc))
-    d.start()
-    return rc == 0
-
-
 def case_failing(t, sim, pair):
     label = "failing hook"
     east, west = pair.east, pair.west
@@ -626,25 +596,30 @@ def case_failing(t, sim, pair):
                  for s in strings),
              "%s: state.arcdns says \"fence %s failed-closed in fencing\"" % (
                  label, FENCE), strings)
-        if fences_reported(d):
-            st, doc = d.get("/readyz")
-            reasons = doc.get("reasons", []) if isinstance(doc, dict) else []
-            why = [r for r in reasons if r.get("reason") == "fence-failed"]
-            t.ok(st == 503 and why and FENCE in json.dumps(why),
-                 "%s: /readyz 503 with a fence-failed reason naming %s" % (
-                     label, FENCE), doc)
-            if why:
-                t.diag("%s: /readyz says: %s" % (label,
-                                                  why[0].get("message")))
-            st, doc = d.get("/v1/state")
-            fs = [f for f in doc.get("fences", []) if f.get("name") == FENCE]
-            t.ok(fs and fs[0].get("phase") == "failed",
-                 "%s: /v1/state shows the fence failed" % label, fs)
-        else:
-            t.skip("%s: /readyz says why" % label, "this arcdnsd does not "
-                   "report fences over HTTP yet (/v1/state fences: [])")
-            t.skip("%s: /v1/state shows the failed fence" % label,
-                   "not reported yet")
+        st, doc = d.get("/readyz")
+        reasons = doc.get("reasons", []) if isinstance(doc, dict) else []
+        why = [r for r in reasons if r.get("reason") == "fence-failed"]
+        t.ok(st == 503 and why and FENCE in json.dumps(why),
+             "%s: /readyz 503 with a fence-failed reason naming %s" % (
+                 label, FENCE), doc)
+        if why:
+            t.diag("%s: /readyz says: %s" % (label, why[0].get("message")))
+        st, doc = d.get("/v1/state")
+        fs = [f for f in (doc.get("fences", []) if isinstance(doc, dict)
+                          else []) if f.get("name") == FENCE]
+        t.ok(fs and fs[0].get("phase") == "failed" and
+             fs[0].get("failed_step") == "fencing",
+             "%s: /v1/state shows the fence failed in its fencing step" %
+             label, fs)
+        rc, out, err = d.ctl("--json", "fence", "status")
+        try:
+            fs = [f for f in json.loads(out).get("fences", [])
+                  if f.get("name") == FENCE]
+        except ValueError:
+            fs = []
+        t.ok(rc == 0 and fs and fs[0].get("phase") == "failed",
+             "%s: arcdnsctl fence status: failed" % label,
+             "%d %s %s" % (rc, out, err))
         # The operator fences east by hand with the right port...
         p = subprocess.run([HOOKS + "/fence-postgres", "--host", EAST_IP,
                             "--port", str(east.port), "--user", "postgres",
@@ -664,23 +639,10 @@ def case_failing(t, sim, pair):
         prober = Prober(d)
         prober.start()
         t_confirm = time.time()
-        rc, out, err = d.ctl("fence", "status")
-        if rc == 0:
-            rc, out, err = d.ctl("fence", "confirm", FENCE)
-            t.is_(rc, 0, "%s: arcdnsctl fence confirm %s" % (label, FENCE),
-                  "%s\n%s" % (out, err))
-            how = "confirmed by the operator"
-        else:
-            t.diag("%s: arcdnsctl has no fence commands yet (fence status: "
-                   "exit %d: %s)" % (label, rc, err.splitlines()[0] if err
-                                     else ""))
-            t.skip("%s: arcdnsctl fence confirm %s" % (label, FENCE),
-                   "not in arcdnsctl yet: confirmed through the state file "
-                   "and a restart instead")
-            t.ok(confirm_by_state_file(t, label, d),
-                 "%s: stand-in confirmation: SIGTERM, fences.json phase "
-                 "promoting, restart" % label)
-            how = "resumed after a restart"
+        rc, out, err = d.ctl("fence", "confirm", FENCE)
+        t.is_(rc, 0, "%s: arcdnsctl fence confirm %s" % (label, FENCE),
+              "%s\n%s" % (out, err))
+        how = "confirmed by the operator"
         published, took = wait_for(lambda: prober.last() == "west", 60,
                                    step=0.005)
         samples = prober.stop()
@@ -703,9 +665,8 @@ def case_failing(t, sim, pair):
         e = west_holds_east(t, label, east, west)
         t.ok(e is not None and len(e) == committed,
              "%s: %d rows, as committed before the flip" % (label, committed))
-        if fences_reported(d):
-            st, doc = d.get("/readyz")
-            t.is_(st, 200, "%s: /readyz 200 again" % label, doc)
+        st, doc = d.get("/readyz")
+        t.is_(st, 200, "%s: /readyz 200 again" % label, doc)
         t.diag("%s timeline (ms after the flip):" % label)
         for k, x in (("flip", t_flip),
                      ("withdrawn", first_event(ev, "selection moved",
