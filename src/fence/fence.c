@@ -288,6 +288,17 @@ step_done(struct fence *f, enum fence_phase step)
 	case FENCE_FENCING:
 		if (f->to < 0 && f->desired >= 0 && f->desired != f->from)
 			f->to = f->desired;
+		if (f->to >= 0 && f->to == f->from) {
+			/* Selected again while it was being fenced: the old
+			 * writer is read-only now, and no hook undoes a fence.
+			 * Hold, withdrawn, until the selection moves or an
+			 * operator confirms. */
+			f->to = -1;
+			enter(f, FENCE_FENCED, "the fenced target is selected "
+			    "again: held, nothing published until the "
+			    "selection moves or `arcdnsctl fence confirm`", NULL);
+			return;
+		}
 		if (f->to < 0) {
 			enter(f, FENCE_FENCED, "fenced by hand; nothing "
 			    "published", NULL);
@@ -561,6 +572,15 @@ fences_update(struct fences *fs, size_t i, int desired)
 			save(fs);
 		}
 		break;
+	case FENCE_FAILED:
+		/* A failed fence moves on (once confirmed) towards what is
+		 * selected now; a failed promote or check keeps its target,
+		 * which may be a writer already and is fenced in its turn. */
+		if (f->step == FENCE_FENCING && f->to != desired) {
+			f->to = desired;
+			save(fs);
+		}
+		break;
 	case FENCE_FENCED:
 		if (desired != f->from) {
 			f->to = desired;
@@ -638,8 +658,8 @@ fences_confirm(struct fences *fs, const char *name, char **errmsg)
 	step = f->step;
 	event(f, "confirmed by the operator", fence_phase_name(step));
 	f->phase = step;	/* step_done() looks at the step's targets */
-	if (step == FENCE_FENCING && f->to < 0 && f->desired >= 0)
-		f->to = f->desired;
+	if (step == FENCE_FENCING && f->desired >= 0)
+		f->to = f->desired;	/* what is selected now, not then */
 	step_done(f, step);
 	return 0;
 }

@@ -21,7 +21,9 @@
  *     writers behind the name, and the one behind it takes writes);
  *   - a target is published only if the previously published one was
  *     fenced since (by the hook or, confirmed, by hand): never Y before X
- *     was fenced.
+ *     was fenced;
+ *   - after a fence, only the target selected at that moment is promoted
+ *     (never a standby the selection has moved away from).
  */
 
 #define N		3
@@ -88,8 +90,16 @@ inline step_done(s)
 		:: else -> skip
 		fi;
 		if
+		:: to >= 0 && to == from -> to = -1	/* selected again: hold */
+		:: else -> skip
+		fi;
+		if
 		:: to < 0 -> phase = FENCED
-		:: else -> attempt = 1; phase = PROMOTING
+		:: else ->
+			/* only what is selected now is ever promoted */
+			assert(to == desired);
+			attempt = 1;
+			phase = PROMOTING
 		fi
 	:: s == PROMOTING || s == CHECKING ->
 		if
@@ -124,6 +134,7 @@ inline update(d)
 	:: phase == SERVING && d != cur -> begin_fencing(cur, d)
 #endif
 	:: phase == FENCING -> to = d
+	:: phase == FAILED && step == FENCING -> to = d
 	:: phase == FENCED && d != from -> to = d; attempt = 1; phase = PROMOTING
 	:: else -> skip
 	fi
@@ -187,7 +198,7 @@ end:	do
 		fi;
 		phase = step;
 		if
-		:: step == FENCING && to < 0 && desired >= 0 -> to = desired
+		:: step == FENCING && desired >= 0 -> to = desired
 		:: else -> skip
 		fi;
 		step_done(step) }

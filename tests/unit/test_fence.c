@@ -427,3 +427,50 @@ Test(fence, corrupt_or_foreign_state_fails_closed)
 	cr_assert(run_until(FENCE_SERVING));
 	cr_expect_eq(fences_publish(fs, 0, 0), 2);
 }
+
+Test(fence, selected_again_while_fencing_holds_the_fenced_target)
+{
+	char *err = NULL, *log;
+
+	write_file("slow-fence", "", 0644);
+	fs = fences_open();
+	fences_update(fs, 0, 0);
+	fences_update(fs, 0, 1);
+	cr_expect_eq(phase(), FENCE_FENCING);
+	fences_update(fs, 0, 0);	/* east again while east is fenced */
+	cr_assert(run_until(FENCE_FENCED));
+	cr_expect_eq(fences_publish(fs, 0, 0), -1, "east is read-only now");
+	log = read_file("hooks.log");
+	cr_expect(strstr(log, "promote") == NULL, "nothing promoted: %s", log);
+	free(log);
+	/* The selection moves on: west goes through promote and check. */
+	fences_update(fs, 0, 1);
+	cr_assert(run_until(FENCE_SERVING));
+	cr_expect_eq(fences_publish(fs, 0, 0), 1);
+	(void)err;
+}
+
+Test(fence, confirm_after_a_failed_fence_follows_the_selection_now)
+{
+	char *err = NULL, *log;
+
+	write_file("fail-fence", "", 0644);
+	fs = fences_open();
+	fences_update(fs, 0, 0);
+	fences_update(fs, 0, 1);
+	cr_assert(run_until(FENCE_FAILED));
+	/* east is selected again before the operator confirms: confirming
+	 * must not promote west, which is no longer selected. */
+	fences_update(fs, 0, 0);
+	cr_assert_eq(fences_confirm(fs, "db", &err), 0, "%s", err);
+	cr_expect_eq(phase(), FENCE_FENCED);
+	cr_expect_eq(fences_publish(fs, 0, 0), -1);
+	log = read_file("hooks.log");
+	cr_expect(strstr(log, "promote") == NULL, "west not promoted: %s", log);
+	free(log);
+	/* A second confirmation (east made writable by hand) serves east. */
+	unlink(path("fail-fence"));
+	cr_assert_eq(fences_confirm(fs, "db", &err), 0, "%s", err);
+	cr_assert(run_until(FENCE_SERVING));
+	cr_expect_eq(fences_publish(fs, 0, 0), 0);
+}
