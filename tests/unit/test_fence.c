@@ -49,6 +49,15 @@ write_file(const char *name, const char *text, mode_t mode)
 	free(p);
 }
 
+static void
+remove_file(const char *name)
+{
+	char *p = path(name);
+
+	unlink(p);
+	free(p);
+}
+
 static char *
 read_file(const char *name)
 {
@@ -267,7 +276,7 @@ Test(fence, failing_ready_check_keeps_the_new_target_withdrawn)
 	fences_update(fs, 0, 1);
 	cr_assert(run_until(FENCE_FAILED));
 	cr_expect_eq(fences_publish(fs, 0, 0), -1);
-	unlink(path("fail-check"));
+	remove_file("fail-check");
 	/* The same selection again does not move anything by itself. */
 	fences_update(fs, 0, 1);
 	cr_expect_eq(phase(), FENCE_FAILED);
@@ -370,7 +379,7 @@ Test(fence, restart_resumes_and_never_unfences)
 	cr_assert(run_until_lines(1), "the fence hook started");
 	/* "kill -9" in the middle of the fence hook: free kills the run. */
 	fences_free(fs);
-	unlink(path("hang"));
+	remove_file("hang");
 	fs = fences_open();
 	cr_expect_eq(fences_publish(fs, 0, 0), -1, "nothing before loading");
 	cr_assert_eq(fences_load(fs, &(char *){NULL}), 0);
@@ -469,7 +478,7 @@ Test(fence, confirm_after_a_failed_fence_follows_the_selection_now)
 	cr_expect(strstr(log, "promote") == NULL, "west not promoted: %s", log);
 	free(log);
 	/* A second confirmation (east made writable by hand) serves east. */
-	unlink(path("fail-fence"));
+	remove_file("fail-fence");
 	cr_assert_eq(fences_confirm(fs, "db", &err), 0, "%s", err);
 	cr_assert(run_until(FENCE_SERVING));
 	cr_expect_eq(fences_publish(fs, 0, 0), 0);
