@@ -27,7 +27,6 @@
 #include "util/xalloc.h"
 
 #define UDP_BATCH	32
-#define UDP_WAKE_MS	200		/* stop latency of a UDP thread */
 #define UDP_INBUF	4096		/* larger queries are not queries */
 #define UDP_OUTBUF	4096		/* >= the largest edns-buffer-size */
 #define TCP_MAXQUERY	4096
@@ -262,7 +261,12 @@ udp_main(void *arg)
 			m->msg_controllen = us->pktinfo ? CMSG_BUFSIZE : 0;
 			m->msg_flags = 0;
 		}
-		/* Blocks (up to SO_RCVTIMEO) for one, then takes what is there. */
+		/*
+		 * Blocks for one, then takes what is there. No receive
+		 * timeout (a timer armed at every wait): dns_listener_stop()
+		 * wakes the thread with shutdown(SHUT_RD), after which this
+		 * returns 0 and the loop sees the stop flag.
+		 */
 		n = recvmmsg(us->fd, us->rmsg, UDP_BATCH, MSG_WAITFORONE, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -616,14 +620,6 @@ open_socket(const struct netaddr *a, int type, char **errmsg)
 	if (a->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof(on)) != 0)
 		goto fail;
-	if (type == SOCK_DGRAM) {
-		/* The UDP thread wakes up this often to see if it must stop. */
-		struct timeval tv = {0, UDP_WAKE_MS * 1000};
-
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-		    sizeof(tv)) != 0)
-			goto fail;
-	}
 	if (type == SOCK_DGRAM && is_wildcard(a)) {
 		if (a->ss.ss_family == AF_INET ? setsockopt(fd, IPPROTO_IP,
 		    IP_PKTINFO, &on, sizeof(on)) : setsockopt(fd, IPPROTO_IPV6,
