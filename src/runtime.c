@@ -246,12 +246,33 @@ notify_zone(struct runtime *rt, size_t i)
 	uint8_t origin[DNAME_MAXLEN];
 	size_t len;
 
+	const struct zone_rrset *soa;
+	uint8_t rd[2 * DNAME_MAXLEN + 20];
+	uint32_t serial = policy_serial(rt->cur.policy, i);
+	size_t off;
+
 	if (cz->nnotify == 0 || rt->notifier == NULL ||
 	    dname_from_str(cz->origin, NULL, origin, &len) != 0)
 		return;
-	notifier_send(rt->notifier, origin, policy_serial(rt->cur.policy, i),
-	    cz->notify, cz->nnotify, cz->key >= 0 ? &conf->keys[cz->key] :
-	    NULL);
+	/* The SOA as served (RFC 1996 3.7): the file's, at our serial. */
+	soa = zone_soa(rt->cur.zones[i]);
+	if (soa != NULL && soa->count == 1 && soa->rd[0].len <= sizeof(rd)) {
+		memcpy(rd, soa->rd[0].data, soa->rd[0].len);
+		off = dname_len(rd);
+		off += dname_len(rd + off);
+		if (off + 20 == soa->rd[0].len) {
+			rd[off] = (uint8_t)(serial >> 24);
+			rd[off + 1] = (uint8_t)(serial >> 16);
+			rd[off + 2] = (uint8_t)(serial >> 8);
+			rd[off + 3] = (uint8_t)serial;
+			if (notifier_send_soa(rt->notifier, origin, soa->ttl, rd,
+			    soa->rd[0].len, cz->notify, cz->nnotify, cz->key >= 0 ?
+			    &conf->keys[cz->key] : NULL) == 0)
+				return;
+		}
+	}
+	notifier_send(rt->notifier, origin, serial, cz->notify, cz->nnotify,
+	    cz->key >= 0 ? &conf->keys[cz->key] : NULL);
 }
 
 /*
