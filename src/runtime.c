@@ -25,6 +25,7 @@
 #include "log/log.h"
 #include "mirror/mirror.h"
 #include "policy/policy.h"
+#include "util/clock.h"
 #include "util/dname.h"
 #include "util/err.h"
 #include "util/netaddr.h"
@@ -156,15 +157,6 @@ serials_path(const struct conf *conf)
  * content changed, persist them, and publish. On failure the previous
  * answers keep serving.
  */
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Does some fence withdraw its writer because the mirror is stale? */
 static bool stale_withdraw(const struct runtime *rt);
 
@@ -173,7 +165,7 @@ static uint64_t
 stale_ms(const struct runtime *rt)
 {
 	const struct conf *conf = rt->cur.conf;
-	uint64_t now = wall_ms(), last;
+	uint64_t now = clock_wall_ms(), last;
 
 	if (rt->mirror == NULL ||
 	    !mirror_is_stale(rt->mirror, now, conf->arc.stale_after_ms))
@@ -588,7 +580,7 @@ runtime_start(struct runtime *rt, char **errmsg)
 	size_t off = 0;
 	int ret;
 
-	rt->started_ms = wall_ms();
+	rt->started_ms = clock_wall_ms();
 	rt->base = event_base_new();
 	if (rt->base == NULL) {
 		*errmsg = xstrdup("cannot create the main event base");

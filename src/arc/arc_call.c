@@ -307,37 +307,6 @@ arn_ok(const char *s)
 /* ---- clocks ----------------------------------------------------------- */
 
 static uint64_t
-clock_ms(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-real_mono(void *arg)
-{
-	return clock_ms(CLOCK_MONOTONIC);
-}
-
-static uint64_t
-real_wall(void *arg)
-{
-	return clock_ms(CLOCK_REALTIME);
-}
-
-static uint32_t
-real_random(void *arg)
-{
-	uint32_t r;
-
-	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r = (uint32_t)clock_ms(CLOCK_MONOTONIC) * 2654435761u;
-	return r;
-}
-
-static uint64_t
 now_mono(const struct arc_call *c)
 {
 	return c->clock.mono_ms(c->clock.arg);
@@ -747,8 +716,7 @@ arc_call_new(struct event_base *base, const struct conf_arc *ca,
 	if (opts != NULL && opts->clock != NULL)
 		c->clock = *opts->clock;
 	else
-		c->clock = (struct arc_clock){ real_mono, real_wall,
-		    real_random, NULL };
+		c->clock = arc_clock_real;
 	c->n = ca->nendpoints;
 	c->deadline_ms = opts != NULL && opts->deadline_ms != 0 ?
 	    opts->deadline_ms : (uint32_t)c->n * ca->timeout_ms +

@@ -18,6 +18,7 @@
 #include "conf/conf.h"
 #include "log/log.h"
 #include "mirror/mirror.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/xalloc.h"
 
@@ -392,24 +393,15 @@ arc_page_decode(const char *body, size_t len, struct arc_page *page,
 /* ---- clocks ----------------------------------------------------------- */
 
 static uint64_t
-clock_ms(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t
 real_mono(void *arg)
 {
-	return clock_ms(CLOCK_MONOTONIC);
+	return clock_mono_ms();
 }
 
 static uint64_t
 real_wall(void *arg)
 {
-	return clock_ms(CLOCK_REALTIME);
+	return clock_wall_ms();
 }
 
 static uint32_t
@@ -418,9 +410,12 @@ real_random(void *arg)
 	uint32_t r;
 
 	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r = (uint32_t)clock_ms(CLOCK_MONOTONIC) * 2654435761u;
+		r = (uint32_t)clock_mono_ms() * 2654435761u;
 	return r;
 }
+
+const struct arc_clock arc_clock_real = {real_mono, real_wall, real_random,
+	NULL};
 
 static uint64_t
 now_mono(const struct arc_client *ac)
@@ -1059,8 +1054,7 @@ arc_client_new(struct event_base *base, const struct conf *conf,
 	if (clock != NULL)
 		ac->clock = *clock;
 	else
-		ac->clock = (struct arc_clock){ real_mono, real_wall,
-		    real_random, NULL };
+		ac->clock = arc_clock_real;
 	ac->n = ac->ca->nendpoints;
 	ac->eps = xcalloc(ac->n ? ac->n : 1, sizeof(*ac->eps));
 	ac->st = xcalloc(ac->n ? ac->n : 1, sizeof(*ac->st));

@@ -49,6 +49,9 @@ struct arc_clock {
 	void		*arg;
 };
 
+/* The system's clocks and getrandom(): what a NULL clock means. */
+extern const struct arc_clock arc_clock_real;
+
 /*
  * New client for conf->arc (conf, state_dir and everything else borrowed;
  * they must outlive the client). clock NULL: the real clocks. Returns 0,

@@ -15,6 +15,7 @@
 #include "arc/curl_ev.h"
 #include "arc/sigv4.h"
 #include "log/log.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/xalloc.h"
 
@@ -101,15 +102,6 @@ creds_source_str(enum creds_source s)
 	if ((size_t)s < sizeof(source_names) / sizeof(source_names[0]))
 		return source_names[s];
 	return "?";
-}
-
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* --- time ----------------------------------------------------------------- */
@@ -351,7 +343,7 @@ rnd(struct creds *c)
 static void
 failed(struct creds *c, enum creds_source src, const char *why)
 {
-	uint64_t now = wall_ms(), d;
+	uint64_t now = clock_wall_ms(), d;
 	unsigned shift;
 
 	c->failures++;
@@ -379,7 +371,7 @@ static void
 got(struct creds *c, enum creds_source src, const char *akid,
     const char *secret, const char *token, uint64_t exp_ms)
 {
-	uint64_t now = wall_ms();
+	uint64_t now = clock_wall_ms();
 
 	if (akid == NULL || !sigv4_is_access_key_id(akid)) {
 		failed(c, src, "missing or malformed access key id");
@@ -911,7 +903,7 @@ imds_step(struct creds *c)
 
 	curl_slist_free_all(c->hdrs);
 	c->hdrs = NULL;
-	if (c->imds_token != NULL && wall_ms() >= c->imds_token_until) {
+	if (c->imds_token != NULL && clock_wall_ms() >= c->imds_token_until) {
 		wipe_free(c->imds_token);
 		c->imds_token = NULL;
 	}
@@ -997,7 +989,7 @@ imds_reply(struct creds *c, enum step step, long code)
 			return;
 		}
 		c->imds_token = xstrdup(c->body);
-		c->imds_token_until = wall_ms() + (IMDS_TTL_S - 60) * 1000ull;
+		c->imds_token_until = clock_wall_ms() + (IMDS_TTL_S - 60) * 1000ull;
 		imds_step(c);
 		break;
 	case STEP_IMDS_ROLE: {
@@ -1076,7 +1068,7 @@ from_webid(struct creds *c)
 	rtrim(token);
 	if (sess == NULL)
 		sess = gen = xstrfmt("arcdns-%llu",
-		    (unsigned long long)wall_ms());
+		    (unsigned long long)clock_wall_ms());
 	url = ep != NULL ? xstrdup(ep) :
 	    xstrfmt("https://sts.%s.amazonaws.com/", region);
 	if ((esc = curl_easy_init()) == NULL)
@@ -1224,7 +1216,7 @@ refresh(struct creds *c)
 {
 	if (c->easy != NULL)
 		return;		/* one fetch at a time */
-	c->last_start_ms = wall_ms();
+	c->last_start_ms = clock_wall_ms();
 	log_debug(LOG_SRC_ARC, "credentials: refreshing (%s)",
 	    creds_source_str(c->src));
 	switch (c->src) {
@@ -1300,7 +1292,7 @@ creds_new(struct event_base *base, struct curl_ev *ce,
 	c->timer = evtimer_new(base, timer_cb, c);
 	if (c->timer == NULL)
 		abort();
-	c->rng = wall_ms() ^ (uint64_t)(uintptr_t)c ^ 0x9E3779B97F4A7C15ull;
+	c->rng = clock_wall_ms() ^ (uint64_t)(uintptr_t)c ^ 0x9E3779B97F4A7C15ull;
 	if (c->rng == 0)
 		c->rng = 1;
 	return c;
@@ -1345,7 +1337,7 @@ creds_current(struct creds *c, uint64_t now_ms)
 void
 creds_invalidate(struct creds *c)
 {
-	uint64_t now = wall_ms();
+	uint64_t now = clock_wall_ms();
 
 	if (!c->started || c->easy != NULL)
 		return;

@@ -1126,17 +1126,17 @@ parse_target(struct parser *p, struct conf_record *r, const uint8_t *origin,
 	return 0;
 }
 
-/* The name of a role answer, "<region>.<name>", into out; its length or
- * 0 when too long. */
-static size_t
-role_owner(const struct conf_record *r, size_t t, uint8_t *out)
+size_t
+conf_role_owner(const struct conf_record *r, size_t t, uint8_t *out)
 {
-	size_t rl = strlen(r->targets[t].region), ol = dname_len(r->owner);
+	const char *region = r->targets[t].region;
+	size_t rl = region != NULL ? strlen(region) : 0;
+	size_t ol = dname_len(r->owner);
 
-	if (1 + rl + ol > DNAME_MAXLEN)
+	if (rl == 0 || rl > DNAME_MAXLABEL || 1 + rl + ol > DNAME_MAXLEN)
 		return 0;
 	out[0] = (uint8_t)rl;
-	memcpy(out + 1, r->targets[t].region, rl);
+	memcpy(out + 1, region, rl);
 	memcpy(out + 1 + rl, r->owner, ol);
 	return 1 + rl + ol;
 }
@@ -1222,7 +1222,7 @@ parse_record(struct parser *p, struct conf_zone *z, const uint8_t *origin,
 		if (parse_target(p, r, origin, rc->targets->items[i]) != 0)
 			return ERR_INVAL;
 		if (r->policy == CONF_POLICY_ROLE &&
-		    role_owner(r, i, wire) == 0)
+		    conf_role_owner(r, i, wire) == 0)
 			return ys_fail(&p->ys, rc->targets->items[i], "the "
 			    "role name '%s.%s' is longer than 255 bytes",
 			    r->targets[i].region, r->name);
@@ -1258,7 +1258,7 @@ record_clash(const struct conf_record *a, const struct conf_record *b)
 	} else
 		return NULL;
 	for (size_t t = 0; t < other->ntargets; t++)
-		if (role_owner(other, t, role) != 0 &&
+		if (conf_role_owner(other, t, role) != 0 &&
 		    dname_equal(role, cname->owner))
 			return "role";
 	return NULL;

@@ -343,6 +343,14 @@ const char	*conf_restart_diff(const struct conf *old,
 		    const struct conf *new);
 
 /*
+ * The owner of role record r's answer for target t, "<region>.<name>"
+ * (regions are lower case, conf.c checks them), in wire format into out
+ * (DNAME_MAXLEN bytes). Returns its length, or 0 when the target has no
+ * region or the name would be too long.
+ */
+size_t	conf_role_owner(const struct conf_record *r, size_t t, uint8_t *out);
+
+/*
  * Parse a duration: "500ms", "1s", "2m", "1h", or a bare number of
  * seconds. Returns 0 and the value in milliseconds, or ERR_PARSE.
  */

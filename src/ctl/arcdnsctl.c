@@ -26,6 +26,7 @@
 #include "conf/conf.h"
 #include "ctl/arcctl_arc.h"
 #include "log/log.h"
+#include "util/clock.h"
 #include "util/jsonx.h"
 #include "util/xalloc.h"
 
@@ -84,21 +85,12 @@ usage_error(const char *fmt, ...)
 
 /* --- the socket ----------------------------------------------------------- */
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for events on fd until deadline; 0 ok, -1 timed out or failed. */
 static int
 wait_fd(int fd, short events, int64_t deadline)
 {
 	struct pollfd pfd = {.fd = fd, .events = events};
-	int64_t left = deadline - mono_ms();
+	int64_t left = deadline - (int64_t)clock_mono_ms();
 	int n;
 
 	if (left <= 0)
@@ -119,7 +111,7 @@ exchange(const char *path, const char *request, int timeout_ms,
     json_t **out)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = (int64_t)clock_mono_ms() + timeout_ms;
 	size_t len = strlen(request), off = 0, cap = 4096, have = 0;
 	char *buf = NULL, *nl = NULL;
 	json_error_t jerr;
@@ -138,7 +130,7 @@ exchange(const char *path, const char *request, int timeout_ms,
 	/* a full backlog (EAGAIN on a unix socket) is worth a retry */
 	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
 		if ((errno == EAGAIN || errno == EINTR) &&
-		    mono_ms() + 20 < deadline) {
+		    (int64_t)clock_mono_ms() + 20 < deadline) {
 			(void)poll(NULL, 0, 10);
 			continue;
 		}

@@ -1,10 +1,10 @@
 #include "dns/answer.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "dns/table.h"
 #include "dns/wire.h"
+#include "util/clock.h"
 
 #define CLASS_IN	1
 #define CLASS_CH	3
@@ -96,15 +96,6 @@ answer_empty(const uint8_t *pkt, const struct wire_query *q, uint16_t rcode,
 		off += WIRE_OPT_LEN;
 	}
 	return off;
-}
-
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static size_t
@@ -221,7 +212,7 @@ answer_query(const struct table *t, const uint8_t *pkt, size_t len,
 		counts[0] = counts[1] = counts[2] = 0;
 		flags = WIRE_AA;
 		if (q.qtype == TYPE_TXT || q.qtype == TYPE_ANY) {
-			n = table_state_rrs(t, wall_ms(), out + off, limit - off -
+			n = table_state_rrs(t, clock_wall_ms(), out + off, limit - off -
 			    (q.edns ? WIRE_OPT_LEN : 0), &counts[0]);
 			tc = n == 0;
 		} else

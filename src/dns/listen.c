@@ -22,6 +22,7 @@
 #include "dns/wire.h"
 #include "dns/xfr.h"
 #include "log/log.h"
+#include "util/clock.h"
 #include "util/dname.h"
 #include "util/netaddr.h"
 #include "util/xalloc.h"
@@ -119,15 +120,6 @@ stat_add(_Atomic uint64_t *stats, size_t i, uint64_t n)
 	atomic_store_explicit(&stats[i], v + n, memory_order_relaxed);
 }
 #define STAT_INC(w, field) stat_add((w)->stats, STAT_INDEX(field), 1)
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 count_answer(_Atomic uint64_t *stats, _Atomic uint64_t *qm,
@@ -334,7 +326,7 @@ tcp_flush(struct tcpconn *c)
 static void
 tcp_touch(struct tcpconn *c)
 {
-	c->last_active = now_ms();
+	c->last_active = clock_mono_ms();
 	event_add(c->tev, &c->w->idle);
 }
 

@@ -15,6 +15,7 @@
 #include "conf/conf.h"
 #include "fence/hook.h"
 #include "log/log.h"
+#include "util/clock.h"
 #include "util/dname.h"
 #include "util/err.h"
 #include "util/fs.h"
@@ -62,15 +63,6 @@ fence_phase_name(enum fence_phase p)
 {
 	return (size_t)p < sizeof(phase_names) / sizeof(phase_names[0]) ?
 	    phase_names[p] : "?";
-}
-
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* --- targets --------------------------------------------------------------- */
@@ -169,19 +161,6 @@ save(struct fences *fs)
 	free(text);
 }
 
-static void
-iso_time(uint64_t ms, char *buf, size_t size)
-{
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	if (snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000)) >= (int)size)
-		buf[size - 1] = '\0';
-}
-
 /* One line in the event log, and one in the log. */
 static void
 event(struct fence *f, const char *what, const char *detail)
@@ -201,7 +180,7 @@ event(struct fence *f, const char *what, const char *detail)
 		    detail != NULL ? ": " : "", detail != NULL ? detail : "");
 	if (fs->events_path == NULL)
 		return;
-	iso_time(wall_ms(), ts, sizeof(ts));
+	clock_iso8601(clock_wall_ms(), ts, sizeof(ts));
 	o = jsonx_check(json_object());
 	jsonx_set(o, "ts", json_string(ts));
 	jsonx_set(o, "fence", json_string(f->cf->name));
@@ -259,7 +238,7 @@ enter(struct fence *f, enum fence_phase phase, const char *what,
 {
 	f->phase = phase;
 	f->attempt = 1;
-	f->since_ms = wall_ms();
+	f->since_ms = clock_wall_ms();
 	if (phase != FENCE_FAILED)
 		f->reason[0] = '\0';
 	save(f->fs);
@@ -381,7 +360,7 @@ step_failed(struct fence *f, const char *why)
 	snprintf(detail, sizeof(detail), "%s; the writer stays withdrawn "
 	    "until `arcdnsctl fence confirm %s`", f->reason, f->cf->name);
 	f->phase = FENCE_FAILED;
-	f->since_ms = wall_ms();
+	f->since_ms = clock_wall_ms();
 	save(f->fs);
 	event(f, "failed closed", detail);
 	log_err(LOG_SRC_FENCE, "%s: failed closed: %s", f->cf->name,
@@ -731,7 +710,7 @@ distrust(struct fence *f, const char *why)
 	f->step = FENCE_FENCING;
 	f->cur = f->from = f->to = -1;
 	snprintf(f->reason, sizeof(f->reason), "%s", why);
-	f->since_ms = wall_ms();
+	f->since_ms = clock_wall_ms();
 }
 
 static const char *

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "log/log.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 /* One line of hook output is logged in pieces of at most this size. */
@@ -60,15 +61,6 @@ static unsigned nruns;
 #define ORPHANS_MAX 64
 static pid_t orphans[ORPHANS_MAX];
 static unsigned norphans;
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void
 reap_orphans(void)
@@ -213,7 +205,7 @@ maybe_finish(struct hookrun *h)
 		r.signal = WIFSIGNALED(h->wstatus) ? WTERMSIG(h->wstatus) : 0;
 	}
 	r.timed_out = h->timed_out;
-	r.elapsed_ms = mono_ms() - h->start_ms;
+	r.elapsed_ms = clock_mono_ms() - h->start_ms;
 	if (h->dropped > 0)
 		log_info(LOG_SRC_FENCE, "%s[%ld]: %zu bytes of output not "
 		    "logged (limit %d)", h->tag, (long)h->pid, h->dropped,
@@ -448,7 +440,7 @@ hook_run(struct event_base *base, char *const argv[], char *const env[],
 	if (h->sigchld == NULL || h->timer == NULL ||
 	    event_add(h->sigchld, NULL) != 0)
 		abort();
-	h->start_ms = mono_ms();
+	h->start_ms = clock_mono_ms();
 	/* posix_spawn copies argv and env into the child: nothing to keep. */
 	rc = spawn(&h->pid, argv, env != NULL ? env : noenv, po[1], pe[1]);
 	(void)close(po[1]);

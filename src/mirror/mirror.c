@@ -13,6 +13,7 @@
 
 #include "conf/conf.h"
 #include "log/log.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/jsonx.h"
@@ -334,19 +335,10 @@ to_json(const struct mirror *m, uint64_t saved_ms)
 
 
 
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int
 mirror_save(const struct mirror *m, const char *path, char **errmsg)
 {
-	json_t *doc = to_json(m, wall_ms());
+	json_t *doc = to_json(m, clock_wall_ms());
 	char *body = jsonx_dump(doc);
 	char *text = xstrfmt("%s\n", body);
 	int ret = fs_write_atomic(path, text, strlen(text), 0644, errmsg);
@@ -595,25 +587,13 @@ mirror_load(struct mirror *m, const char *path, char **errmsg)
 
 /* ---- event log --------------------------------------------------------- */
 
-static void
-iso_ms(uint64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
-}
-
 static char *
 change_line(const struct mirror *m, const struct change *ch)
 {
 	json_t *o = jsonx_check(json_object());
 	char ts[64], *body, *line;
 
-	iso_ms(ch->ts_ms, ts, sizeof(ts));
+	clock_iso8601(ch->ts_ms, ts, sizeof(ts));
 	jsonx_set(o, "ts", json_string(ts));
 	jsonx_set(o, "control", json_string(m->ctls[ch->idx].name));
 	jsonx_set(o, "arn", str_or_null(ch->arn));

@@ -73,30 +73,6 @@ fail_at(char **errmsg, const struct conf *conf, const char *fmt, ...)
 	return ERR_INVAL;
 }
 
-/*
- * The owner of a role record's target: "<region>.<name>", lower case, into
- * out. False when the label or the name is too long.
- */
-static bool
-role_owner(const struct conf_record *r, const struct conf_target *t,
-    uint8_t *out)
-{
-	size_t rl = t->region != NULL ? strlen(t->region) : 0;
-	size_t ol = dname_len(r->owner);
-
-	if (rl == 0 || rl > DNAME_MAXLABEL || rl + 1 + ol > DNAME_MAXLEN)
-		return false;
-	out[0] = (uint8_t)rl;
-	for (size_t i = 0; i < rl; i++) {
-		char c = t->region[i];
-
-		out[1 + i] = (uint8_t)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' :
-		    c);
-	}
-	memcpy(out + 1 + rl, r->owner, ol);
-	return true;
-}
-
 /* One ARC-driven owner against the static zone. */
 static int
 check_owner(const struct conf *conf, const struct conf_record *r,
@@ -152,7 +128,7 @@ check_record(const struct conf *conf, const struct conf_record *r,
 	for (size_t i = 0; i < r->ntargets; i++) {
 		int ret;
 
-		if (!role_owner(r, &r->targets[i], owner))
+		if (!conf_role_owner(r, i, owner))
 			return fail_at(errmsg, conf, "%d:%d: the role name for "
 			    "region '%s' is too long", r->targets[i].line,
 			    r->targets[i].column, r->targets[i].region != NULL ?
@@ -376,7 +352,7 @@ eval_role(struct evalctx *c, const struct conf_record *r, uint32_t ttl,
 	int ret = 0;
 
 	for (size_t i = 0; i < r->ntargets && ret == 0; i++) {
-		if (!role_owner(r, &r->targets[i], owner))
+		if (!conf_role_owner(r, i, owner))
 			continue;	/* policy_new() said no */
 		if (v == V_SERVFAIL)
 			ret = put_servfail(c, owner, T_TXT);

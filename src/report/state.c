@@ -12,16 +12,14 @@
 #include "mirror/mirror.h"
 #include "policy/policy.h"
 #include "runtime.h"
+#include "util/clock.h"
 #include "util/jsonx.h"
 #include "util/xalloc.h"
 
 uint64_t
 report_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_wall_ms();
 }
 
 static const char *

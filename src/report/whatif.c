@@ -168,27 +168,6 @@ whatif_answer(const struct zone *z, const uint8_t *owner, uint16_t type)
 	return o;
 }
 
-/* The owner of a role target, "<region>.<name>", as policy.c makes it. */
-static bool
-role_owner(const struct conf_record *r, const struct conf_target *t,
-    uint8_t *out)
-{
-	size_t rl = t->region != NULL ? strlen(t->region) : 0;
-	size_t ol = dname_len(r->owner);
-
-	if (rl == 0 || rl > DNAME_MAXLABEL || rl + 1 + ol > DNAME_MAXLEN)
-		return false;
-	out[0] = (uint8_t)rl;
-	for (size_t i = 0; i < rl; i++) {
-		char c = t->region[i];
-
-		out[1 + i] = (uint8_t)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' :
-		    c);
-	}
-	memcpy(out + 1 + rl, r->owner, ol);
-	return true;
-}
-
 static void
 add_name(json_t *arr, const struct conf_view *v, const struct conf_zone *cz,
     const struct zone *z, const uint8_t *owner, uint16_t type)
@@ -229,8 +208,7 @@ whatif_answers(const struct conf *conf, struct zone *const *zones)
 					continue;
 				}
 				for (size_t ti = 0; ti < r->ntargets; ti++)
-					if (role_owner(r, &r->targets[ti],
-					    owner))
+					if (conf_role_owner(r, ti, owner))
 						add_name(arr, v, cz, z, owner,
 						    T_TXT);
 			}
