@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -28,6 +29,7 @@
 #include "util/clock.h"
 #include "util/dname.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/netaddr.h"
 #include "util/xalloc.h"
 #include "zone/zone.h"
@@ -107,6 +109,7 @@ runtime_new(const char *conf_path, struct loaded *loaded)
 	struct runtime *rt = xcalloc(1, sizeof(*rt));
 
 	rt->conf_path = xstrdup(conf_path);
+	rt->lock_fd = -1;
 	rt->cur = *loaded;
 	memset(loaded, 0, sizeof(*loaded));
 	return rt;
@@ -446,6 +449,35 @@ make_dir(const char *dir)
 }
 
 /*
+ * One arcdnsd per state-dir: two would both poll ARC, overwrite each
+ * other's state files and run the same fence hooks. Held until exit
+ * (state-dir only changes with a restart).
+ */
+static int
+state_lock(struct runtime *rt, const char *dir, char **errmsg)
+{
+	char holder[32], *path, *err = NULL;
+	int fd;
+
+	if (rt->lock_fd >= 0)
+		return 0;
+	path = xstrfmt("%s/arcdnsd.lock", dir);
+	fd = fs_lock_pid(path, holder, sizeof(holder), &err);
+	if (fd == -EWOULDBLOCK)
+		*errmsg = xstrfmt("state-dir %s is in use by another arcdnsd "
+		    "(pid %s, %s): one daemon per state-dir", dir,
+		    holder[0] != '\0' ? holder : "unknown", path);
+	else if (fd < 0)
+		*errmsg = xstrfmt("cannot lock the state-dir: %s", err);
+	free(err);
+	free(path);
+	if (fd < 0)
+		return fd;
+	rt->lock_fd = fd;
+	return 0;
+}
+
+/*
  * When conf->arc.enabled: the mirror (loaded from state-dir/mirror.json),
  * the credentials and the ARC client, on rt->base. Failures other than a
  * bad endpoint URL are logged and leave DNS serving.
@@ -465,6 +497,9 @@ arc_start(struct runtime *rt, char **errmsg)
 	if (ret != 0)
 		log_err(LOG_SRC_ARC, "cannot create state-dir %s: %s", dir,
 		    err_str(ret));
+	ret = state_lock(rt, dir, errmsg);
+	if (ret != 0)
+		return ret;
 	if (rt->curl == NULL)
 		rt->curl = curl_ev_new(rt->base);
 	rt->mirror = mirror_new(conf);
@@ -678,6 +713,8 @@ runtime_free(struct runtime *rt)
 		event_free(rt->status);
 	if (rt->base != NULL)
 		event_base_free(rt->base);
+	if (rt->lock_fd >= 0)
+		close(rt->lock_fd);
 	runtime_unload(&rt->cur);
 	free(rt->conf_path);
 	free(rt);

@@ -70,6 +70,7 @@ struct runtime {
 	bool			 stale_withdraw; /* a fence withdraws: stale */
 	bool			 fences_fed;	/* told a selection of this run */
 	uint64_t		 started_ms;	/* wall clock */
+	int			 lock_fd;	/* state-dir/arcdnsd.lock, or -1 */
 };
 
 /*

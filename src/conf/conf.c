@@ -2958,5 +2958,7 @@ conf_restart_diff(const struct conf *old, const struct conf *new)
 		return "server.control";
 	if (!same_string(a->control_group, b->control_group))
 		return "server.control-group";
+	if (!same_string(a->state_dir, b->state_dir))
+		return "server.state-dir";
 	return NULL;
 }

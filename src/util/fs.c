@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "util/xalloc.h"
@@ -87,4 +88,42 @@ out:
 	}
 	free(tmp);
 	return ret;
+}
+
+int
+fs_lock_pid(const char *path, char *holder, size_t holdersz, char **errmsg)
+{
+	char pid[32];
+	ssize_t n;
+	int fd, err;
+
+	if (holdersz > 0)
+		holder[0] = '\0';
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		err = -errno;
+		*errmsg = xstrfmt("%s: %s", path, strerror(errno));
+		return err;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		err = -errno;
+		if (err == -EWOULDBLOCK && holdersz > 0) {
+			n = pread(fd, holder, holdersz - 1, 0);
+			holder[n > 0 ? n : 0] = '\0';
+			holder[strcspn(holder, "\r\n")] = '\0';
+		}
+		*errmsg = xstrfmt("%s: %s", path, err == -EWOULDBLOCK ?
+		    "locked by another process" : strerror(-err));
+		close(fd);
+		return err;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	err = ftruncate(fd, 0) != 0 ? -errno :
+	    fs_write_all(fd, pid, strlen(pid));
+	if (err != 0) {
+		*errmsg = xstrfmt("%s: %s", path, strerror(-err));
+		close(fd);
+		return err;
+	}
+	return fd;
 }

@@ -24,4 +24,16 @@ char	*fs_dirname(const char *path);
 int	fs_write_all(int fd, const void *data, size_t len)
 	    __attribute__((warn_unused_result));
 
+/*
+ * Take an exclusive lock (flock) on path, created mode 0644 if need be,
+ * and write this process's PID into it; the lock lasts as long as the
+ * returned descriptor (kept across fork(), dropped by close() or exit).
+ * Returns the descriptor, or -EWOULDBLOCK when another process holds the
+ * lock (its PID, as the file says, in holder: at most holdersz - 1
+ * characters, "" if unknown), or another -errno; on failure *errmsg is a
+ * new "path: reason".
+ */
+int	fs_lock_pid(const char *path, char *holder, size_t holdersz,
+	    char **errmsg) __attribute__((warn_unused_result));
+
 #endif

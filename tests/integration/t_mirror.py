@@ -35,12 +35,13 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Daemon, bound  # noqa: E402
+from harness import ARCDNSD, Daemon, bound, free_port  # noqa: E402
 from simharness import (REGIONS, TOKEN, TOKEN_AKID, TOKEN_SECRET, ArcSim,  # noqa: E402
                         cell_arn, panel_arn, region_arn, run_sim)
 
@@ -198,6 +199,29 @@ def check_converges(t, sim, d):
     lines = open(events).read().splitlines() if os.path.exists(events) else []
     t.ok(len(lines) >= 5 and all("control" in json.loads(x) for x in lines),
          "events.jsonl holds one JSON line per change (%d)" % len(lines))
+
+
+def check_one_per_state_dir(t, d):
+    """A second arcdnsd on the same state-dir (on another port) exits 1
+    naming the holder; the first keeps serving."""
+    with open(os.path.join(d.state_dir, "arcdnsd.lock")) as f:
+        t.is_(f.read().strip(), str(d.proc.pid),
+              "state-dir/arcdnsd.lock holds the running daemon's pid")
+    with open(d.conf) as f:
+        text = f.read()
+    listen = '"127.0.0.1:%d"' % d.port
+    t.ok(listen in text, "config has the listen address to change", listen)
+    conf2 = d.write("second.yaml", text.replace(
+        listen, '"127.0.0.1:%d"' % free_port()))
+    r = subprocess.run([ARCDNSD, "-f", "-c", conf2], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=15)
+    t.is_(r.returncode, 1, "a second arcdnsd on the same state-dir exits 1")
+    t.ok(re.search(r"state-dir \S+ is in use by another arcdnsd \(pid %d\b"
+                   % d.proc.pid, r.stderr) is not None,
+         "... saying which daemon holds it", r.stderr[-400:])
+    t.ok(d.alive(), "... and the first one still runs")
+    with open(os.path.join(d.state_dir, "arcdnsd.lock")) as f:
+        t.is_(f.read().strip(), str(d.proc.pid), "... and keeps its lock file")
 
 
 def check_changes_any_endpoint(t, sim, d):
@@ -421,6 +445,7 @@ def main(t):
         t.ok(d.wait_log(r"arc: mirroring 6 controls from 5 endpoints", 1) is not None,
              "start line: mirroring 6 controls from 5 endpoints")
         check_converges(t, sim, d)
+        check_one_per_state_dir(t, d)
         check_changes_any_endpoint(t, sim, d)
         check_reload(t, sim, d)
         check_four_failing(t, sim, d)

@@ -2040,10 +2040,12 @@ Test(conf_restart, restart_only_options)
 		{"server: {workers: 2}\n", NULL},
 		{"server: {workers: 2, log: {level: debug}, identity: x, "
 		    "hide-version: true, pid-file: /run/x.pid, "
-		    "edns-buffer-size: 512, state-dir: /tmp}\n", NULL},
+		    "edns-buffer-size: 512}\n", NULL},
 		{"server: {workers: 3}\n", "server.workers"},
 		{"server: {workers: 2, listen: 127.0.0.1}\n", "server.listen"},
 		{"server: {workers: 2, user: nobody}\n", "server.user"},
+		/* its lock is held from the start (one daemon per state-dir) */
+		{"server: {workers: 2, state-dir: /tmp}\n", "server.state-dir"},
 		{"server: {workers: 2, tcp-idle-timeout: 11s}\n",
 		    "server.tcp-idle-timeout"},
 		{"server: {workers: 2, tcp-max-connections: 255}\n",

@@ -147,3 +147,44 @@ ParameterizedTest(struct dircase *c, fs, dirname)
 	cr_expect_str_eq(d, c->dir, "%s", c->path);
 	free(d);
 }
+
+Test(fs, lock_pid_is_exclusive_names_the_holder_and_ends_with_close)
+{
+	char path[128], want[32], holder[32], *err = NULL;
+	int fd, fd2;
+
+	snprintf(path, sizeof(path), "%s/arcdnsd.lock", dir);
+	snprintf(want, sizeof(want), "%ld\n", (long)getpid());
+	fd = fs_lock_pid(path, holder, sizeof(holder), &err);
+	cr_assert_geq(fd, 0, "%s", err != NULL ? err : "");
+	cr_assert_str_eq(slurp(path), want);
+	/* flock() is per open file: a second open conflicts, even here */
+	fd2 = fs_lock_pid(path, holder, sizeof(holder), &err);
+	cr_assert_eq(fd2, -EWOULDBLOCK);
+	want[strlen(want) - 1] = '\0';
+	cr_assert_str_eq(holder, want);
+	cr_assert_not_null(strstr(err, path));
+	cr_assert_not_null(strstr(err, "locked by another process"), "%s", err);
+	free(err);
+	err = NULL;
+	cr_assert_eq(strncmp(slurp(path), want, strlen(want)), 0,
+	    "the loser leaves the holder's pid in place");
+	close(fd);
+	fd2 = fs_lock_pid(path, holder, sizeof(holder), &err);
+	cr_assert_geq(fd2, 0, "free again after close: %s", err != NULL ? err : "");
+	close(fd2);
+}
+
+Test(fs, lock_pid_in_a_missing_folder_is_an_error_naming_the_file)
+{
+	char path[128], holder[8], *err = NULL;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/no/such/arcdnsd.lock", dir);
+	fd = fs_lock_pid(path, holder, sizeof(holder), &err);
+	cr_assert_eq(fd, -ENOENT);
+	cr_assert_str_eq(holder, "");
+	cr_assert_not_null(err);
+	cr_assert_not_null(strstr(err, path));
+	free(err);
+}
