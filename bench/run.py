@@ -5,14 +5,19 @@
 
 Every server serves the same zone (bench/gen.py) on its own loopback port
 with one worker pinned to CPU 0; dnsperf runs pinned to CPU 1.  For each
-of N interleaved rounds (A B C D, A B C D, ...) and each server:
+of N interleaved rounds (A B C D, D C B A, ...) and each server:
 
   1. warm-up   short unthrottled dnsperf run, not recorded
-  2. max QPS   unthrottled dnsperf run: QPS, latency, rcodes
-  3. fixed     dnsperf -Q RATE: the server's CPU time (utime+stime of its
-               whole process tree from /proc/PID/stat) before and after,
-               CPU-us per query = delta / queries completed; per-query
-               latencies (dnsperf -v) give p50/p99 at that load.
+  2. max QPS   unthrottled dnsperf run: QPS, latency, rcodes (skipped
+               with --cpu-only)
+  3. fixed     dnsperf -Q RATE: the server's CPU time (run time of every
+               thread of its process tree, /proc/PID/task/TID/schedstat)
+               before and after, CPU-us per query = delta / queries
+               completed; per-query latencies (dnsperf -v) give p50/p99
+               at that load.
+
+The report gives medians, and per peer the median of the per-round
+ratios arcdnsd/peer with a distribution-free 95 % interval.
 
 Before measuring, every distinct query of the mix is sent once to every
 server and checked (rcode, AA, answer/SOA presence) and the answers are
@@ -329,6 +334,27 @@ class Server:
         return (user / CLK_TCK, system / CLK_TCK)
 
 
+    def cpu_ns(self):
+        """CPU time of every thread of the process tree in ns, from
+        /proc/PID/task/TID/schedstat (the run time utime+stime are scaled
+        to, without the 1/CLK_TCK rounding; IRQ time is left out of both
+        when the kernel accounts it separately).  None when unavailable."""
+        total, seen = 0, False
+        for pid in descendants(self.proc.pid):
+            try:
+                tids = os.listdir("/proc/%d/task" % pid)
+            except OSError:
+                continue
+            for tid in tids:
+                try:
+                    with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                        total += int(f.read().split()[0])
+                        seen = True
+                except (OSError, ValueError, IndexError):
+                    continue
+        return total if seen else None
+
+
 class Arcdnsd(Server):
     name = "arcdnsd"
 
@@ -636,6 +662,24 @@ def parse_verbose(path, expect_map):
     return out
 
 
+def irq_time_accounting():
+    """True when the kernel accounts IRQ and softirq time apart from the
+    task that was running (CONFIG_IRQ_TIME_ACCOUNTING), False when that
+    time is counted in the task's utime+stime, None when unknown."""
+    import gzip
+    for path, opener in (("/proc/config.gz", gzip.open),
+                         ("/boot/config-" + platform.release(), open)):
+        try:
+            with opener(path, "rt") as f:
+                for line in f:
+                    if line.startswith("CONFIG_IRQ_TIME_ACCOUNTING=y"):
+                        return True
+            return False
+        except OSError:
+            continue
+    return None
+
+
 def cpu_ticks(cpu):
     """(task time, irq+softirq, steal) jiffies of one CPU from /proc/stat."""
     with open("/proc/stat") as f:
@@ -679,11 +723,13 @@ def measure(srv, qfile, args, rate, scpu, ccpu, expect_map):
         wait_quiet(args)
         vfile = os.path.join(WORKDIR, "dnsperf-v.out") if rate else None
         s0, c0 = cpu_ticks(int(scpu or 0)), cpu_ticks(int(ccpu or 1))
-        t0, u0 = time.monotonic(), srv.cpu_split()
+        t0, u0, n0 = time.monotonic(), srv.cpu_split(), srv.cpu_ns()
         r = dnsperf(srv.port, qfile, args.duration, args.dnsperf_opts,
                     rate=rate, verbose_to=vfile, cpu=ccpu)
-        u1, t1 = srv.cpu_split(), time.monotonic()
+        n1, u1, t1 = srv.cpu_ns(), srv.cpu_split(), time.monotonic()
         k0, k1 = sum(u0), sum(u1)
+        if n0 is not None and n1 is not None:
+            k0, k1 = n0 / 1e9, n1 / 1e9     # same figure, ns resolution
         s1, c1 = cpu_ticks(int(scpu or 0)), cpu_ticks(int(ccpu or 1))
         if vfile:
             r.update(parse_verbose(vfile, expect_map))
@@ -696,8 +742,8 @@ def measure(srv, qfile, args, rate, scpu, ccpu, expect_map):
         r["usr_us"] = 1e6 * (u1[0] - u0[0]) / n if n else None
         r["cpu_util"] = 100.0 * (k1 - k0) / wall
         # softirq/irq time on the server's CPU (mostly loopback delivery of
-        # the responses, done when the server sends): not in the task's
-        # utime+stime when the kernel accounts IRQ time separately
+        # the responses, done when the server sends): part of the task's
+        # utime+stime unless the kernel accounts IRQ time apart
         r["sirq_us"] = 1e6 * (s1[1] - s0[1]) / CLK_TCK / n if n else None
         r["cpu0_other"] = max(0.0, 100.0 * ((s1[0] - s0[0]) / CLK_TCK
                                             - (k1 - k0)) / wall)
@@ -736,6 +782,49 @@ def ratio(a, b):
     return None if (a is None or not b) else a / b
 
 
+def median_ci(xs, level=0.95):
+    """Median of xs and a distribution-free confidence interval for it:
+    the order statistics x(k) and x(n+1-k) for the largest k with
+    P(Binomial(n, 1/2) < k) <= (1 - level) / 2.  Returns (median, low,
+    high, achieved level); low and high are None below 6 values, where no
+    such interval exists at 95 %."""
+    xs = sorted(x for x in xs if x is not None)
+    n = len(xs)
+    if not n:
+        return None, None, None, None
+    m = statistics.median(xs)
+    cdf, k, tail = 0.0, 0, (1.0 - level) / 2
+    for i in range(n + 1):
+        p = _binom(n, i) / 2.0 ** n
+        if cdf + p > tail:
+            break
+        cdf += p
+        k = i + 1
+    if k < 1:
+        return m, None, None, None
+    return m, xs[k - 1], xs[n - k], 1.0 - 2 * cdf
+
+
+def _binom(n, k):
+    r = 1
+    for i in range(1, k + 1):
+        r = r * (n - k + i) // i
+    return r
+
+
+def paired_ratios(results, a, b, max_noise):
+    """Per-round CPU-us/q ratios a/b of the rounds where both ran, leaving
+    out rounds where either run was disturbed when undisturbed ones
+    exist.  Within a round the two runs are minutes apart at most, so the
+    machine's slow drifts cancel in the ratio."""
+    ra = {r["round"]: r["fixed"] for r in results.get(a, [])}
+    rb = {r["round"]: r["fixed"] for r in results.get(b, [])}
+    pairs = [(ra[k], rb[k]) for k in sorted(ra) if k in rb]
+    clean = [(x, y) for x, y in pairs
+             if x.get("noise", 0) <= max_noise and y.get("noise", 0) <= max_noise]
+    return [ratio(x.get("cpu_us"), y.get("cpu_us")) for x, y in clean or pairs]
+
+
 def summarise(results, servers, max_noise):
     """Medians over the rounds, leaving out disturbed runs (other load above
     max_noise) when at least one undisturbed run of that kind exists."""
@@ -772,13 +861,14 @@ def summarise(results, servers, max_noise):
             "cpu_util_max": med(get("cpu_util", "max")),
             "lost": sum(r["max"].get("lost", 0) + r["fixed"].get("lost", 0)
                         for r in runs),
-            "rcodes": runs[-1]["max"].get("rcodes", {}),
+            "rcodes": runs[-1]["max"].get("rcodes") or
+                      runs[-1]["fixed"].get("rcodes", {}),
             "wrong_rcode": sum(r["fixed"].get("wrong_rcode", 0) for r in runs),
         }
     return s
 
 
-def print_report(summary, args, meta):
+def print_report(summary, args, meta, results):
     noise = args.max_noise
     print()
     print("=" * 78)
@@ -788,9 +878,11 @@ def print_report(summary, args, meta):
     print("  tree: %s" % meta.get("git", "?"))
     print("  mix: %s (%d queries), zone %s; EDNS %s" % (
         meta["queries"], meta["nqueries"], ORIGIN, "on" if args.edns else "off"))
-    print("  %d rounds; max-QPS runs %gs, fixed-rate runs %gs at %d qps; "
-          "dnsperf %s" % (args.rounds, args.duration, args.duration,
-                          args.rate, " ".join(args.dnsperf_opts)))
+    print("  %d rounds (order A B.., ..B A alternately); %s, fixed-rate "
+          "runs %gs at %d qps; dnsperf %s" % (
+              args.rounds, "no max-QPS runs" if getattr(args, "cpu_only", False)
+              else "max-QPS runs %gs" % args.duration, args.duration,
+              args.rate, " ".join(args.dnsperf_opts)))
     print("  server on CPU %s, dnsperf on CPU %s; figures are medians of the "
           "undisturbed rounds" % (meta["server_cpu"], meta["client_cpu"]))
     print()
@@ -817,14 +909,14 @@ def print_report(summary, args, meta):
     print("per round:  max QPS  /  CPU-us per query")
     for name, v in summary.items():
         print("  %-8s %s  /  %s" % (
-            name, "  ".join(fmt(x, ",.0f") + ("*" if n > noise else " ")
+            name, "  ".join(fmt(x, ",.0f") + ("*" if (n or 0) > noise else " ")
                             for x, n in zip(v["qps_all"], v["noise_max"])),
             "  ".join(fmt(x, ".3f") + ("*" if n > noise else " ")
                       for x, n in zip(v["cpu_us_all"], v["noise_fixed"]))))
     print("  (* = other load above --max-noise during that run; left out of the")
     print("  medians unless every run of that kind was disturbed)")
     print()
-    print("response codes (last max-QPS run) and lost queries (all runs):")
+    print("response codes (last run) and lost queries (all runs):")
     for name, v in summary.items():
         total = sum(v["rcodes"].values()) or 1
         rc = ", ".join("%s %d (%.2f%%)" % (k, n, 100.0 * n / total)
@@ -847,19 +939,48 @@ def print_report(summary, args, meta):
         rc = ratio(a["cpu_us"], summary[bc]["cpu_us"])
         print("  vs best peer       %8s (%s)%s %8s (%s)" % (
             fmt(rq, ".3f"), bq, " " * max(1, 16 - len(bq)), fmt(rc, ".3f"), bc))
-        if rc is not None:
+        print()
+        print("CPU-us/query arcdnsd/peer, paired by round (median of the "
+              "per-round ratios, %s):" % "distribution-free 95% interval")
+        verdict = None
+        for p in peers:
+            rs = paired_ratios(results, "arcdnsd", p, noise)
+            m, lo, hi, lvl = median_ci(rs)
+            print("  arcdnsd/%-8s %s over %d rounds%s" % (
+                p, fmt(m, ".3f"), len(rs),
+                ", %.1f%% interval %.3f-%.3f" % (100 * lvl, lo, hi)
+                if lo is not None else " (too few rounds for an interval)"))
+            if p == bc:
+                verdict = (m, lo, hi)
+        if verdict and verdict[0] is not None:
+            m, lo, hi = verdict
+            if hi is not None and hi <= 1.0:
+                word = "met: the whole interval is at or below 1.0"
+            elif lo is not None and lo > 1.0:
+                word = "NOT met: the whole interval is above 1.0"
+            elif lo is None:
+                word = ("met" if m <= 1.0 else "NOT met") + \
+                    " on the median (more rounds needed for an interval)"
+            else:
+                word = "not shown: the interval contains 1.0 (parity)"
             print()
-            print("CPU per query vs best peer: %.3f (engine target <= 1.0: %s; "
-                  "product goal <= 0.7: %s)" % (
-                      rc, "met" if rc <= 1.0 else "NOT met",
-                      "met" if rc <= 0.7 else "not met"))
+            print("CPU per query vs best peer (%s): median ratio %.3f; engine "
+                  "target <= 1.0 %s; product goal <= 0.7 %s" % (
+                      bc, m, word, "met" if hi is not None and hi <= 0.7
+                      else "not met"))
     print()
     print("Left: unthrottled dnsperf; CPU% is the server's (near 100: the server")
     print("is the limit; lower: dnsperf is).  Right: dnsperf -Q; CPU-us/q = server")
-    print("utime+stime / queries answered (the figure the ratios use); +sirq =")
-    print("softirq time on the server's CPU per query (loopback delivery, kernel-")
-    print("side, not in utime+stime); noise = CPU time used by other processes on")
-    print("the server's CPU (cpu0) and dnsperf's CPU (cpu1) during those runs.")
+    print("run time (utime+stime, at ns resolution) / queries answered (the")
+    print("figure the ratios use); +sirq = softirq time on the server's CPU per")
+    print("query (mostly loopback delivery of its responses), %s;" % {
+        True: "NOT in CPU-us/q: this kernel accounts IRQ time apart",
+        False: "already part of CPU-us/q:\nthis kernel has no "
+               "CONFIG_IRQ_TIME_ACCOUNTING",
+        None: "in CPU-us/q unless the\nkernel has CONFIG_IRQ_TIME_ACCOUNTING "
+              "(unknown here)"}[meta.get("irq_time_accounting")])
+    print("noise = CPU time used by other processes on the server's CPU (cpu0)")
+    print("and dnsperf's CPU (cpu1) during those runs.")
 
 
 # --------------------------------------------------------------------------
@@ -919,6 +1040,9 @@ def main():
     ap.add_argument("--warmup", type=float, default=2.0,
                     help="seconds of unrecorded load before each server's runs")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--cpu-only", action="store_true",
+                    help="fixed-rate runs only (no max-QPS runs): more rounds "
+                    "of the CPU-per-query comparison in the same time")
     ap.add_argument("--rate", type=int, default=100000,
                     help="dnsperf -Q for the CPU-per-query runs")
     ap.add_argument("--servers", default=",".join(ALL_SERVERS),
@@ -961,7 +1085,7 @@ def main():
             sargs.max_noise = args.max_noise
         names = [n for n in ALL_SERVERS if n in saved["results"]]
         print_report(summarise(saved["results"], names, sargs.max_noise),
-                     sargs, saved["meta"])
+                     sargs, saved["meta"], saved["results"])
         return 0
     if args.quick:
         args.rounds = 1 if args.rounds == 3 else args.rounds
@@ -1041,6 +1165,7 @@ def main():
         "cpu": cpu_model(), "server_cpu": scpu, "client_cpu": ccpu,
         "queries": "bench/queries.txt", "nqueries": len(expect),
         "versions": {s.name: s.version() for s in servers},
+        "irq_time_accounting": irq_time_accounting(),
     }
     head = run_out(["git", "-C", REPO_DIR, "log", "-1", "--format=%h %s"]).strip()
     meta["git"] = head.splitlines()[0] if head else "?"
@@ -1079,25 +1204,34 @@ def main():
     # rounds
     results = {s.name: [] for s in servers}
     for rnd in range(1, args.rounds + 1):
-        for srv in servers:
+        # A B C D, D C B A, ...: no server always runs first or after the
+        # same neighbour, so slow drifts of the machine fall on all of them
+        for srv in (servers if rnd % 2 else servers[::-1]):
             if srv.proc.poll() is not None:
                 print("bench: %s died (status %s):\n%s" % (
                     srv.name, srv.proc.returncode, srv.log_tail()))
                 continue
             if args.warmup > 0:
                 dnsperf(srv.port, qfile, args.warmup, args.dnsperf_opts, cpu=ccpu)
-            mx = measure(srv, qfile, args, None, scpu, ccpu, expect_map)
+            mx = None if args.cpu_only else \
+                measure(srv, qfile, args, None, scpu, ccpu, expect_map)
             fx = measure(srv, qfile, args, args.rate, scpu, ccpu, expect_map)
-            fx["saturated"] = mx["qps"] < 1.05 * args.rate
-            results[srv.name].append({"round": rnd, "max": mx, "fixed": fx})
-            print("bench: round %d %-8s max %7.0f qps (server CPU %3.0f%%) | "
+            # max QPS near the rate, or (without a max run) the rate not
+            # reached: the server or dnsperf is the limit, and CPU per
+            # query is not comparable
+            fx["saturated"] = (mx["qps"] < 1.05 * args.rate if mx else
+                               fx["qps"] < 0.99 * args.rate)
+            results[srv.name].append({"round": rnd, "max": mx or {},
+                                      "fixed": fx})
+            print("bench: round %d %-8s max %7s qps (server CPU %3s%%) | "
                   "%6.0f qps: %.3f CPU-us/q (+%.3f softirq), p99 %s us, "
                   "noise %.0f/%.0f%%, lost %d%s" % (
-                      rnd, srv.name, mx["qps"], mx["cpu_util"], fx["qps"],
+                      rnd, srv.name, fmt(mx and mx["qps"], ".0f"),
+                      fmt(mx and mx["cpu_util"], ".0f"), fx["qps"],
                       fx["cpu_us"] or 0, fx["sirq_us"] or 0,
                       fmt(fx.get("p99", 0) * 1e6, ".0f"),
                       fx["cpu0_other"], fx["cpu1_other"],
-                      mx.get("lost", 0) + fx.get("lost", 0),
+                      (mx or {}).get("lost", 0) + fx.get("lost", 0),
                       " (SATURATED at this rate)" if fx["saturated"] else ""),
                   flush=True)
             if fx["wrong_rcode"]:
@@ -1107,7 +1241,7 @@ def main():
     for srv in servers:
         srv.stop()
     summary = summarise(results, [s.name for s in servers], args.max_noise)
-    print_report(summary, args, meta)
+    print_report(summary, args, meta, results)
     if bad:
         print("\nWARNING: answer check problems for: %s (see above)" % ", ".join(bad))
     if args.json:
