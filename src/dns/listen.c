@@ -594,8 +594,17 @@ is_wildcard(const struct netaddr *a)
 	return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
 }
 
+/*
+ * A listening socket for a, shared (SO_REUSEPORT) with the other workers'.
+ * The kernel grants that sharing to any process of the same user, so a
+ * second daemon started on the same address would silently take part of
+ * the queries; with probe, the address is bound once without it, as a
+ * server that does not share would, and the socket closed: that fails
+ * while anything else holds the address (TCP keeps SO_REUSEADDR, which
+ * only passes over connections of an earlier run).
+ */
 static int
-open_socket(const struct netaddr *a, int type, char **errmsg)
+open_socket(const struct netaddr *a, int type, bool probe, char **errmsg)
 {
 	int fd, on = 1, err;
 	char text[80];
@@ -606,13 +615,16 @@ open_socket(const struct netaddr *a, int type, char **errmsg)
 	    (type == SOCK_STREAM ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0)
 		goto fail;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
+	if ((!probe || type == SOCK_STREAM) && setsockopt(fd, SOL_SOCKET,
+	    SO_REUSEADDR, &on, sizeof(on)) != 0)
+		goto fail;
+	if (!probe && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+	    sizeof(on)) != 0)
 		goto fail;
 	if (a->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof(on)) != 0)
 		goto fail;
-	if (type == SOCK_DGRAM && is_wildcard(a)) {
+	if (!probe && type == SOCK_DGRAM && is_wildcard(a)) {
 		if (a->ss.ss_family == AF_INET ? setsockopt(fd, IPPROTO_IP,
 		    IP_PKTINFO, &on, sizeof(on)) : setsockopt(fd, IPPROTO_IPV6,
 		    IPV6_RECVPKTINFO, &on, sizeof(on)))
@@ -620,13 +632,18 @@ open_socket(const struct netaddr *a, int type, char **errmsg)
 	}
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0)
 		goto fail;
+	if (probe) {
+		close(fd);
+		return 0;
+	}
 	if (type == SOCK_STREAM && listen(fd, 1024) != 0)
 		goto fail;
 	return fd;
 fail:
 	err = errno;
-	*errmsg = xstrfmt("cannot listen on %s (%s): %s", text,
-	    type == SOCK_DGRAM ? "udp" : "tcp", strerror(err));
+	*errmsg = xstrfmt("cannot listen on %s (%s): %s%s", text,
+	    type == SOCK_DGRAM ? "udp" : "tcp", strerror(err),
+	    probe && err == EADDRINUSE ? " (another process has it)" : "");
 	if (fd >= 0)
 		close(fd);
 	return -err;
@@ -654,7 +671,7 @@ worker_init(struct dns_listener *l, struct dns_worker *w,
 	for (size_t i = 0; i < l->naddrs; i++) {
 		const struct netaddr *a = &srv->listen[i];
 		struct udpsock *us = w->udp[i];
-		int fd = open_socket(a, SOCK_DGRAM, errmsg);
+		int fd = open_socket(a, SOCK_DGRAM, false, errmsg);
 
 		if (fd < 0)
 			return fd;
@@ -663,7 +680,7 @@ worker_init(struct dns_listener *l, struct dns_worker *w,
 		us->pktinfo = is_wildcard(a);
 		/* Slot 0..nworkers-1: the TCP loops; then the UDP threads. */
 		us->slot = l->nworkers + w->idx * l->naddrs + i;
-		fd = open_socket(a, SOCK_STREAM, errmsg);
+		fd = open_socket(a, SOCK_STREAM, false, errmsg);
 		if (fd < 0)
 			return fd;
 		w->tcp[i] = (struct tcplistener){w, fd, NULL};
@@ -747,6 +764,12 @@ dns_listener_new(const struct conf_server *srv, struct snapshot *snap,
 	l->nworkers = srv->workers == 0 ? 1 : srv->workers;
 	l->naddrs = srv->nlisten;
 	l->workers = xcalloc(l->nworkers, sizeof(*l->workers));
+	for (size_t i = 0; i < l->naddrs && ret == 0; i++) {
+		ret = open_socket(&srv->listen[i], SOCK_DGRAM, true, errmsg);
+		if (ret == 0)
+			ret = open_socket(&srv->listen[i], SOCK_STREAM, true,
+			    errmsg);
+	}
 	for (size_t i = 0; i < l->nworkers && ret == 0; i++) {
 		l->workers[i] = xcalloc(1, sizeof(*l->workers[i]));
 		l->workers[i]->l = l;

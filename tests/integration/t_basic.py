@@ -246,6 +246,63 @@ def detached_daemon(t):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def address_taken(t, d):
+    """A second daemon on an address the first holds exits 1 at once (the
+    kernel would have let it share the port through SO_REUSEPORT and take
+    part of the queries); so does one whose TCP port another process
+    listens on with SO_REUSEPORT. The first keeps answering."""
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+    from harness import free_port
+    tmp = tempfile.mkdtemp(prefix="arcdns-taken-")
+    held = None
+    try:
+        with open(os.path.join(tmp, "z.zone"), "w") as f:
+            f.write("$ORIGIN taken.test.\n@ 60 IN SOA ns1 host 1 2 3 4 5\n"
+                    "@ 60 IN NS ns1\nns1 60 IN A 192.0.2.53\n")
+
+        def second(port):
+            conf = os.path.join(tmp, "a.yaml")
+            with open(conf, "w") as f:
+                f.write("server:\n  listen: [\"127.0.0.1:%d\"]\n  workers: 2\n"
+                        "zones:\n  - { id: z, origin: taken.test., file: z.zone }\n"
+                        % port)
+            p = subprocess.Popen([ARCDNSD, "-f", "-c", conf], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 text=True)
+            try:
+                err = p.communicate(timeout=5)[1]
+            except subprocess.TimeoutExpired:   # it started: it shares the port
+                p.kill()
+                err = p.communicate()[1]
+                return None, err
+            return p.returncode, err
+
+        code, err = second(d.port)
+        t.is_(code, 1, "a second daemon on the first one's address exits 1 "
+              "(None: it started, sharing the port)")
+        t.like(err, r"cannot listen on 127\.0\.0\.1[:#]%d \(udp\): Address already "
+               r"in use \(another process has it\)" % d.port, "... and says why")
+        m = d.query("www.example.test", "A")
+        t.ok(m is not None and m.rcode == 0 and m.answer, "... the first one answers", m)
+
+        port = free_port()
+        held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        held.bind(("127.0.0.1", port))
+        held.listen(1)
+        code, err = second(port)
+        t.is_(code, 1, "TCP port held by another SO_REUSEPORT listener: exit 1")
+        t.like(err, r"cannot listen on 127\.0\.0\.1[:#]%d \(tcp\): Address already "
+               r"in use" % port, "... naming tcp")
+    finally:
+        if held is not None:
+            held.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main(t):
     version = arcdnsd_version()
     t.ok(version is not None, "arcdnsd -V prints 'arcdnsd <version>'", ARCDNSD)
@@ -257,6 +314,7 @@ def main(t):
         zone_oddities(t, d)
         cross_tools(t, d)
         idle_cpu(t, d)
+        address_taken(t, d)
         d.check_alive("the basic cases")
     finally:
         d.stop()
