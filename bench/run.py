@@ -767,6 +767,130 @@ def measure(srv, qfile, args, rate, scpu, ccpu, expect_map):
 
 
 # --------------------------------------------------------------------------
+# profile: where a server's CPU time goes
+
+PROFILE_CATEGORIES = [
+    # (name, frames that put a sample there), checked in this order
+    ("softirq", {"handle_softirqs", "__do_softirq", "do_softirq",
+                 "net_rx_action"}),
+    ("block", {"schedule", "__schedule", "schedule_timeout",
+               "schedule_hrtimeout_range", "schedule_hrtimeout_range_clock"}),
+    ("send", {"__x64_sys_sendmmsg", "__x64_sys_sendmsg", "__x64_sys_sendto"}),
+    ("recv", {"__x64_sys_recvmmsg", "__x64_sys_recvmsg",
+              "__x64_sys_recvfrom"}),
+    ("poll", {"__x64_sys_epoll_wait", "__x64_sys_epoll_pwait",
+              "__x64_sys_epoll_pwait2", "__x64_sys_ppoll", "__x64_sys_poll",
+              "__x64_sys_select", "__x64_sys_pselect6"}),
+]
+PROFILE_SYSCALLS = ["recvmmsg", "sendmmsg", "recvmsg", "sendmsg", "recvfrom",
+                    "sendto", "epoll_wait", "epoll_pwait", "ppoll"]
+
+
+def classify_stacks(text):
+    """Sample counts by category from `perf script` output (stacks)."""
+    counts = {name: 0 for name, _ in PROFILE_CATEGORIES}
+    counts.update({"kernel other": 0, "user": 0})
+    frames, dsos = [], []
+
+    def flush():
+        if not frames:
+            return
+        for name, syms in PROFILE_CATEGORIES:
+            if any(f in syms for f in frames):
+                counts[name] += 1
+                break
+        else:
+            top = dsos[0]
+            counts["kernel other" if "kernel" in top else "user"] += 1
+
+    for line in text.splitlines():
+        if not line.strip():
+            flush()
+            frames, dsos = [], []
+        elif line[0] in " \t":
+            f = line.split()
+            if len(f) >= 2:
+                frames.append(f[1].split("+")[0])
+                dsos.append(f[-1])
+        else:
+            flush()
+            frames, dsos = [], []
+    flush()
+    return counts
+
+
+def profile_server(srv, qfile, args, ccpu):
+    """A fixed-rate run under `perf stat` (system calls and context
+    switches per 1000 queries), then one under `perf record -g` (samples
+    of every thread by where they fall)."""
+    secs = max(3.0, args.duration)
+    work = os.path.join(WORKDIR, "perf-%s" % srv.name)
+    out = {}
+    events = ["syscalls:sys_enter_%s" % c for c in PROFILE_SYSCALLS] + \
+        ["context-switches"]
+    for kind in ("stat", "record"):
+        if kind == "stat":
+            argv = ["perf", "stat", "-x", ",", "-o", work + ".stat", "-D",
+                    "1000", "-e", ",".join(events)]
+        else:
+            argv = ["perf", "record", "-q", "-g", "-o", work + ".data", "-D",
+                    "1000"]
+        # every process of the server: NSD answers in a forked child
+        argv += ["-p", ",".join(str(x) for x in descendants(srv.proc.pid)),
+                 "--", "sleep", "%g" % (secs - 1)]
+        perf = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        STARTED.append(perf)
+        try:
+            r = dnsperf(srv.port, qfile, secs, args.dnsperf_opts,
+                        rate=args.rate, cpu=ccpu)
+            err = perf.communicate(timeout=60)[1]
+        finally:
+            if perf in STARTED:
+                STARTED.remove(perf)
+        if perf.returncode != 0:
+            raise RuntimeError("perf %s failed: %s" % (
+                kind, err.decode(errors="replace")[-500:]))
+        queries = r["qps"] * (secs - 2)
+        if kind == "stat":
+            with open(work + ".stat") as f:
+                for line in f:
+                    v = line.split(",")
+                    if len(v) < 3 or not v[0].strip().isdigit():
+                        continue
+                    name = v[2].split(":")[-1].replace("sys_enter_", "")
+                    out[name] = 1000.0 * int(v[0]) / queries
+        else:
+            text = subprocess.run(["perf", "script", "-i", work + ".data"],
+                                  stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL,
+                                  timeout=300).stdout.decode(errors="replace")
+            out["samples"] = classify_stacks(text)
+    return out
+
+
+def print_profile(profiles):
+    print()
+    print("where the CPU time goes at %s (perf; per 1000 queries: system "
+          "calls and context switches)" % "the fixed rate")
+    names = [n for n, _ in PROFILE_CATEGORIES] + ["kernel other", "user"]
+    for srv, p in profiles.items():
+        tot = sum(p["samples"].values()) or 1
+        print("  %-8s %s" % (srv, "  ".join(
+            "%s %.0f%%" % (n, 100.0 * p["samples"][n] / tot) for n in names)))
+        print("  %-8s %s" % ("", "  ".join(
+            "%s %.0f" % (c, p[c]) for c in PROFILE_SYSCALLS + ["context-switches"]
+            if p.get(c))))
+    print("  (softirq: network work run in the server's context, on loopback "
+          "mostly delivering")
+    print("  its responses into dnsperf's sockets; block: going to sleep and "
+          "waking up in a")
+    print("  system call; send/recv/poll: the rest of those system calls)")
+
+
+# --------------------------------------------------------------------------
 # report
 
 def med(xs):
@@ -1043,6 +1167,10 @@ def main():
     ap.add_argument("--cpu-only", action="store_true",
                     help="fixed-rate runs only (no max-QPS runs): more rounds "
                     "of the CPU-per-query comparison in the same time")
+    ap.add_argument("--profile", action="store_true",
+                    help="after the rounds, one fixed-rate run per server "
+                    "under perf stat and one under perf record -g: where the "
+                    "CPU time goes (needs perf: linux-perf)")
     ap.add_argument("--rate", type=int, default=100000,
                     help="dnsperf -Q for the CPU-per-query runs")
     ap.add_argument("--servers", default=",".join(ALL_SERVERS),
@@ -1103,6 +1231,8 @@ def main():
             sys.exit("bench: unknown server %r" % s)
 
     ensure_deps(args)
+    if args.profile and not shutil.which("perf"):
+        sys.exit("bench: --profile needs perf (apt-get install linux-perf)")
     ncpu = os.cpu_count() or 1
     scpu, ccpu = (None, None) if args.no_pin or ncpu < 2 else \
         (args.server_cpu, args.client_cpu)
@@ -1238,16 +1368,26 @@ def main():
                 print("bench:   %d responses with an unexpected rcode, e.g. %s"
                       % (fx["wrong_rcode"], "; ".join(fx["wrong_examples"])))
 
+    profiles = {}
+    if args.profile:
+        for srv in servers:
+            if srv.proc.poll() is None:
+                wait_quiet(args)
+                profiles[srv.name] = profile_server(srv, qfile, args, ccpu)
     for srv in servers:
         srv.stop()
     summary = summarise(results, [s.name for s in servers], args.max_noise)
-    print_report(summary, args, meta, results)
+    if args.rounds > 0:
+        print_report(summary, args, meta, results)
+    if profiles:
+        print_profile(profiles)
     if bad:
         print("\nWARNING: answer check problems for: %s (see above)" % ", ".join(bad))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "args": vars(args), "results": results,
-                       "summary": summary}, f, indent=1, default=str)
+                       "summary": summary, "profiles": profiles}, f,
+                      indent=1, default=str)
     return 0
 
 
