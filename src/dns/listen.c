@@ -1,12 +1,15 @@
 #include "dns/listen.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -595,16 +598,60 @@ is_wildcard(const struct netaddr *a)
 }
 
 /*
- * A listening socket for a, shared (SO_REUSEPORT) with the other workers'.
- * The kernel grants that sharing to any process of the same user, so a
- * second daemon started on the same address would silently take part of
- * the queries; with probe, the address is bound once without it, as a
- * server that does not share would, and the socket closed: that fails
- * while anything else holds the address (TCP keeps SO_REUSEADDR, which
- * only passes over connections of an earlier run).
+ * Our workers share each address through SO_REUSEPORT (and, over UDP,
+ * SO_REUSEADDR), which the kernel also grants to other processes: a
+ * second daemon bound to the same address would silently take part of
+ * the queries. So before binding, look in /proc/net for a socket bound to
+ * exactly this address and port (over TCP: listening). A socket on
+ * another address with the same port, such as a wildcard one or
+ * systemd-resolved's 127.0.0.53, is no conflict: each address reaches
+ * its own socket. Without /proc/net, nothing is known and nothing found.
  */
+static bool
+address_taken(const struct netaddr *a, int type)
+{
+	const char *path;
+	char want[40], line[512], local[40];
+	unsigned port, state;
+	bool found = false;
+	FILE *fp;
+
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)&a->ss;
+
+		/* the kernel prints the address word as it is in memory */
+		snprintf(want, sizeof(want), "%08X",
+		    (unsigned)sin->sin_addr.s_addr);
+		port = ntohs(sin->sin_port);
+		path = type == SOCK_DGRAM ? "/proc/net/udp" : "/proc/net/tcp";
+	} else {
+		const struct sockaddr_in6 *sin6 = (const void *)&a->ss;
+		uint32_t w[4];
+
+		memcpy(w, &sin6->sin6_addr, sizeof(w));
+		snprintf(want, sizeof(want), "%08X%08X%08X%08X", (unsigned)w[0],
+		    (unsigned)w[1], (unsigned)w[2], (unsigned)w[3]);
+		port = ntohs(sin6->sin6_port);
+		path = type == SOCK_DGRAM ? "/proc/net/udp6" : "/proc/net/tcp6";
+	}
+	if ((fp = fopen(path, "re")) == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), fp) != NULL) {
+		unsigned p, st;
+
+		if (sscanf(line, " %*u: %39[0-9A-Fa-f]:%x %*s %x", local, &p,
+		    &st) != 3)
+			continue;
+		state = st;
+		found = p == port && strcasecmp(local, want) == 0 &&
+		    (type == SOCK_DGRAM || state == 0x0A);	/* TCP_LISTEN */
+	}
+	fclose(fp);
+	return found;
+}
+
 static int
-open_socket(const struct netaddr *a, int type, bool probe, char **errmsg)
+open_socket(const struct netaddr *a, int type, char **errmsg)
 {
 	int fd, on = 1, err;
 	char text[80];
@@ -615,16 +662,13 @@ open_socket(const struct netaddr *a, int type, bool probe, char **errmsg)
 	    (type == SOCK_STREAM ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0)
 		goto fail;
-	if ((!probe || type == SOCK_STREAM) && setsockopt(fd, SOL_SOCKET,
-	    SO_REUSEADDR, &on, sizeof(on)) != 0)
-		goto fail;
-	if (!probe && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
-	    sizeof(on)) != 0)
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
 		goto fail;
 	if (a->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof(on)) != 0)
 		goto fail;
-	if (!probe && type == SOCK_DGRAM && is_wildcard(a)) {
+	if (type == SOCK_DGRAM && is_wildcard(a)) {
 		if (a->ss.ss_family == AF_INET ? setsockopt(fd, IPPROTO_IP,
 		    IP_PKTINFO, &on, sizeof(on)) : setsockopt(fd, IPPROTO_IPV6,
 		    IPV6_RECVPKTINFO, &on, sizeof(on)))
@@ -632,18 +676,13 @@ open_socket(const struct netaddr *a, int type, bool probe, char **errmsg)
 	}
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0)
 		goto fail;
-	if (probe) {
-		close(fd);
-		return 0;
-	}
 	if (type == SOCK_STREAM && listen(fd, 1024) != 0)
 		goto fail;
 	return fd;
 fail:
 	err = errno;
-	*errmsg = xstrfmt("cannot listen on %s (%s): %s%s", text,
-	    type == SOCK_DGRAM ? "udp" : "tcp", strerror(err),
-	    probe && err == EADDRINUSE ? " (another process has it)" : "");
+	*errmsg = xstrfmt("cannot listen on %s (%s): %s", text,
+	    type == SOCK_DGRAM ? "udp" : "tcp", strerror(err));
 	if (fd >= 0)
 		close(fd);
 	return -err;
@@ -671,7 +710,7 @@ worker_init(struct dns_listener *l, struct dns_worker *w,
 	for (size_t i = 0; i < l->naddrs; i++) {
 		const struct netaddr *a = &srv->listen[i];
 		struct udpsock *us = w->udp[i];
-		int fd = open_socket(a, SOCK_DGRAM, false, errmsg);
+		int fd = open_socket(a, SOCK_DGRAM, errmsg);
 
 		if (fd < 0)
 			return fd;
@@ -680,7 +719,7 @@ worker_init(struct dns_listener *l, struct dns_worker *w,
 		us->pktinfo = is_wildcard(a);
 		/* Slot 0..nworkers-1: the TCP loops; then the UDP threads. */
 		us->slot = l->nworkers + w->idx * l->naddrs + i;
-		fd = open_socket(a, SOCK_STREAM, false, errmsg);
+		fd = open_socket(a, SOCK_STREAM, errmsg);
 		if (fd < 0)
 			return fd;
 		w->tcp[i] = (struct tcplistener){w, fd, NULL};
@@ -765,10 +804,19 @@ dns_listener_new(const struct conf_server *srv, struct snapshot *snap,
 	l->naddrs = srv->nlisten;
 	l->workers = xcalloc(l->nworkers, sizeof(*l->workers));
 	for (size_t i = 0; i < l->naddrs && ret == 0; i++) {
-		ret = open_socket(&srv->listen[i], SOCK_DGRAM, true, errmsg);
-		if (ret == 0)
-			ret = open_socket(&srv->listen[i], SOCK_STREAM, true,
-			    errmsg);
+		static const int types[2] = {SOCK_DGRAM, SOCK_STREAM};
+
+		for (size_t k = 0; k < 2 && ret == 0; k++) {
+			char text[80];
+
+			if (!address_taken(&srv->listen[i], types[k]))
+				continue;
+			netaddr_format(&srv->listen[i], text, sizeof(text));
+			*errmsg = xstrfmt("cannot listen on %s (%s): %s (another "
+			    "process has it)", text, k == 0 ? "udp" : "tcp",
+			    strerror(EADDRINUSE));
+			ret = -EADDRINUSE;
+		}
 	}
 	for (size_t i = 0; i < l->nworkers && ret == 0; i++) {
 		l->workers[i] = xcalloc(1, sizeof(*l->workers[i]));

@@ -250,7 +250,8 @@ def address_taken(t, d):
     """A second daemon on an address the first holds exits 1 at once (the
     kernel would have let it share the port through SO_REUSEPORT and take
     part of the queries); so does one whose TCP port another process
-    listens on with SO_REUSEPORT. The first keeps answering."""
+    listens on with SO_REUSEPORT. The first keeps answering. The same port
+    on another address is no conflict."""
     import shutil
     import socket
     import subprocess
@@ -297,6 +298,17 @@ def address_taken(t, d):
         t.is_(code, 1, "TCP port held by another SO_REUSEPORT listener: exit 1")
         t.like(err, r"cannot listen on 127\.0\.0\.1[:#]%d \(tcp\): Address already "
                r"in use" % port, "... naming tcp")
+        held.close()
+        held = None
+
+        # the same port on another address is no conflict
+        port = free_port(("127.0.0.1", "127.0.0.2"))
+        held = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        held.bind(("127.0.0.2", port))
+        code, err = second(port)
+        t.is_(code, None, "UDP port taken on 127.0.0.2 only: the daemon on "
+              "127.0.0.1 starts (None: still running after 5 s)", err[-300:])
     finally:
         if held is not None:
             held.close()
