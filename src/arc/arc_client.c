@@ -764,12 +764,6 @@ poll_end(struct arc_client *ac, bool ok)
 	schedule(ac);
 }
 
-static const char *
-state_str(enum mirror_state s)
-{
-	return s == MIRROR_ON ? "On" : s == MIRROR_OFF ? "Off" : "unknown";
-}
-
 /* After a complete poll: the mirror, the state file, the log lines. */
 static void
 apply(struct arc_client *ac, struct endpoint *ep)
@@ -787,8 +781,8 @@ apply(struct arc_client *ac, struct endpoint *ep)
 
 		if (mc->state != ac->old[i])
 			log_notice(LOG_SRC_ARC, "control %s: %s -> %s (from %s)",
-			    mc->name, state_str(ac->old[i]),
-			    state_str(mc->state), ep->region);
+			    mc->name, mirror_state_name(ac->old[i]),
+			    mirror_state_name(mc->state), ep->region);
 		if (mc->missing && !ac->missing_logged[i])
 			log_warn(LOG_SRC_ARC, "control %s (%s) is not listed by "
 			    "the cluster", mc->name, mc->arn != NULL ?

@@ -83,12 +83,6 @@ print_json(json_t *doc)
 }
 
 static json_t *
-jstr_or_null(const char *s)
-{
-	return s != NULL ? jsonx_check(json_string(s)) : json_null();
-}
-
-static json_t *
 attempts_json(const struct arc_call_result *r)
 {
 	json_t *a = jsonx_check(json_array());
@@ -96,10 +90,10 @@ attempts_json(const struct arc_call_result *r)
 	for (size_t i = 0; r != NULL && i < r->nattempts; i++) {
 		json_t *o = jsonx_check(json_object());
 
-		jsonx_set(o, "endpoint", jstr_or_null(r->attempts[i].region));
-		jsonx_set(o, "result", jstr_or_null(r->attempts[i].code[0] ?
+		jsonx_set(o, "endpoint", jsonx_str_or_null(r->attempts[i].region));
+		jsonx_set(o, "result", jsonx_str_or_null(r->attempts[i].code[0] ?
 		    r->attempts[i].code : "ok"));
-		jsonx_set(o, "class", jstr_or_null(arc_class_str(
+		jsonx_set(o, "class", jsonx_str_or_null(arc_class_str(
 		    r->attempts[i].cls)));
 		jsonx_set(o, "ms", json_integer((json_int_t)r->attempts[i].ms));
 		jsonx_append(a, o);
@@ -135,10 +129,10 @@ fail(struct ctx *x, int status, const struct arc_call_result *r,
 		json_t *o = jsonx_check(json_object());
 
 		jsonx_set(o, "ok", json_false());
-		jsonx_set(o, "error", jstr_or_null(msg));
+		jsonx_set(o, "error", jsonx_str_or_null(msg));
 		if (r != NULL) {
-			jsonx_set(o, "code", jstr_or_null(r->code));
-			jsonx_set(o, "endpoint", jstr_or_null(r->region));
+			jsonx_set(o, "code", jsonx_str_or_null(r->code));
+			jsonx_set(o, "endpoint", jsonx_str_or_null(r->region));
 			jsonx_set(o, "attempts", attempts_json(r));
 		}
 		if (extra != NULL) {
@@ -352,11 +346,11 @@ cmd_list(struct ctx *x)
 			continue;
 		}
 		o = jsonx_check(json_object());
-		jsonx_set(o, "control", jstr_or_null(local));
-		jsonx_set(o, "name", jstr_or_null(e->name));
-		jsonx_set(o, "arn", jstr_or_null(e->arn));
-		jsonx_set(o, "panel_arn", jstr_or_null(e->panel_arn));
-		jsonx_set(o, "state", jstr_or_null(e->on ? "On" : "Off"));
+		jsonx_set(o, "control", jsonx_str_or_null(local));
+		jsonx_set(o, "name", jsonx_str_or_null(e->name));
+		jsonx_set(o, "arn", jsonx_str_or_null(e->arn));
+		jsonx_set(o, "panel_arn", jsonx_str_or_null(e->panel_arn));
+		jsonx_set(o, "state", jsonx_str_or_null(e->on ? "On" : "Off"));
 		jsonx_append(list, o);
 	}
 	/* configured controls the cluster does not list */
@@ -378,7 +372,7 @@ cmd_list(struct ctx *x)
 		json_t *o = jsonx_check(json_object());
 
 		jsonx_set(o, "ok", json_true());
-		jsonx_set(o, "endpoint", jstr_or_null(r->region));
+		jsonx_set(o, "endpoint", jsonx_str_or_null(r->region));
 		jsonx_set(o, "controls", list);
 		jsonx_set(o, "attempts", attempts_json(r));
 		print_json(o);
@@ -410,11 +404,11 @@ cmd_get(struct ctx *x, const char *name)
 		json_t *o = jsonx_check(json_object());
 
 		jsonx_set(o, "ok", json_true());
-		jsonx_set(o, "endpoint", jstr_or_null(r->region));
-		jsonx_set(o, "control", jstr_or_null(t.local));
-		jsonx_set(o, "name", jstr_or_null(r->entries[0].name));
-		jsonx_set(o, "arn", jstr_or_null(r->entries[0].arn));
-		jsonx_set(o, "state", jstr_or_null(r->entries[0].on ? "On" :
+		jsonx_set(o, "endpoint", jsonx_str_or_null(r->region));
+		jsonx_set(o, "control", jsonx_str_or_null(t.local));
+		jsonx_set(o, "name", jsonx_str_or_null(r->entries[0].name));
+		jsonx_set(o, "arn", jsonx_str_or_null(r->entries[0].arn));
+		jsonx_set(o, "state", jsonx_str_or_null(r->entries[0].on ? "On" :
 		    "Off"));
 		jsonx_set(o, "attempts", attempts_json(r));
 		print_json(o);
@@ -499,8 +493,8 @@ update(struct ctx *x, const struct arc_call_entry *e, size_t n, bool batch,
 		for (size_t i = 0; i < nr; i++) {
 			json_t *o = jsonx_check(json_object());
 
-			jsonx_set(o, "name", jstr_or_null(rules[i].name));
-			jsonx_set(o, "arn", jstr_or_null(rules[i].arn));
+			jsonx_set(o, "name", jsonx_str_or_null(rules[i].name));
+			jsonx_set(o, "arn", jsonx_str_or_null(rules[i].arn));
 			jsonx_append(jr, o);
 		}
 		first = nr > 0 ? rule_text(&rules[0]) : NULL;
@@ -526,9 +520,9 @@ overrides_json(const struct ctx *x)
 	json_t *a = jsonx_check(json_array());
 
 	for (size_t i = 0; i < x->noverrides; i++)
-		jsonx_append(a, jstr_or_null(x->overrides[i]));
+		jsonx_append(a, jsonx_str_or_null(x->overrides[i]));
 	for (size_t i = 0; i < x->nfound; i++)
-		jsonx_append(a, jstr_or_null(x->found[i]));
+		jsonx_append(a, jsonx_str_or_null(x->found[i]));
 	return a;
 }
 
@@ -553,9 +547,9 @@ target_json(const struct target *t, bool on)
 {
 	json_t *o = jsonx_check(json_object());
 
-	jsonx_set(o, "control", jstr_or_null(t->local));
-	jsonx_set(o, "arn", jstr_or_null(t->arn));
-	jsonx_set(o, "state", jstr_or_null(on ? "On" : "Off"));
+	jsonx_set(o, "control", jsonx_str_or_null(t->local));
+	jsonx_set(o, "arn", jsonx_str_or_null(t->arn));
+	jsonx_set(o, "state", jsonx_str_or_null(on ? "On" : "Off"));
 	return o;
 }
 
@@ -583,7 +577,7 @@ cmd_set(struct ctx *x, const char *name, bool on)
 		    on);
 
 		jsonx_set(o, "ok", json_true());
-		jsonx_set(o, "endpoint", jstr_or_null(r->region));
+		jsonx_set(o, "endpoint", jsonx_str_or_null(r->region));
 		json_object_update(o, tj);
 		json_decref(tj);
 		jsonx_set(o, "overrides", overrides_json(x));
@@ -629,7 +623,7 @@ cmd_failover(struct ctx *x, const char *from, const char *to)
 		json_t *o = jsonx_check(json_object());
 
 		jsonx_set(o, "ok", json_true());
-		jsonx_set(o, "endpoint", jstr_or_null(r->region));
+		jsonx_set(o, "endpoint", jsonx_str_or_null(r->region));
 		jsonx_set(o, "on", target_json(&t[0], true));
 		jsonx_set(o, "off", target_json(&t[1], false));
 		jsonx_set(o, "overrides", overrides_json(x));

@@ -26,6 +26,7 @@
 #include "report/state.h"
 #include "report/whatif.h"
 #include "runtime.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/jsonx.h"
 #include "util/xalloc.h"
@@ -152,15 +153,6 @@ ctlsock_bind(const struct conf_server *srv, struct ctlsock **out,
 
 /* --- commands ------------------------------------------------------------- */
 
-static uint64_t
-wall_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
-
 static json_t *
 error_reply(const char *msg)
 {
@@ -171,12 +163,6 @@ static json_t *
 ok_reply(void)
 {
 	return jsonx_check(json_pack("{s:b}", "ok", 1));
-}
-
-static json_t *
-jstr(const char *s)
-{
-	return s != NULL ? jsonx_check(json_string(s)) : json_null();
 }
 
 /* report/state.h: the same document as HTTP /v1/state, after "ok". */
@@ -194,33 +180,19 @@ static json_t *
 cmd_controls(struct runtime *rt)
 {
 	const struct conf *conf = rt->cur.conf;
-	json_t *r = ok_reply(), *arr = jsonx_check(json_array());
-	uint64_t now = wall_ms();
+	json_t *r = ok_reply(), *arr = report_controls(rt), *o;
+	uint64_t now = clock_wall_ms();
+	size_t i;
 
-	for (size_t i = 0; i < conf->ncontrols; i++) {
-		const struct mirror_control *c = rt->mirror != NULL ?
-		    mirror_control(rt->mirror, i) : NULL;
-		const struct conf_control *cc = &conf->controls[i];
-		json_t *o = jsonx_check(json_object());
+	/* /v1/state's controls, plus each one's age in seconds */
+	json_array_foreach(arr, i, o) {
+		json_t *ch = json_object_get(o, "changed_ms");
+		uint64_t changed = json_is_integer(ch) ?
+		    (uint64_t)json_integer_value(ch) : 0;
 
-		jsonx_set(o, "name", jstr(cc->name));
-		jsonx_set(o, "arn", jstr(c != NULL ? c->arn : cc->arn));
-		jsonx_set(o, "arc_name", jstr(c != NULL ? c->arc_name :
-		    cc->arc_name));
-		jsonx_set(o, "state", jstr(whatif_state_str(c != NULL ?
-		    c->state : MIRROR_UNKNOWN)));
-		if (c != NULL && c->changed_ms > 0) {
-			jsonx_set(o, "changed_ms", json_integer(
-			    (json_int_t)c->changed_ms));
-			jsonx_set(o, "age_s", json_integer(now > c->changed_ms ?
-			    (json_int_t)((now - c->changed_ms) / 1000) : 0));
-		} else {
-			jsonx_set(o, "changed_ms", json_null());
-			jsonx_set(o, "age_s", json_null());
-		}
-		jsonx_set(o, "endpoint", jstr(c != NULL ? c->endpoint : NULL));
-		jsonx_set(o, "missing", json_boolean(c != NULL && c->missing));
-		jsonx_append(arr, o);
+		jsonx_set(o, "age_s", changed == 0 ? json_null() :
+		    json_integer(now > changed ?
+		    (json_int_t)((now - changed) / 1000) : 0));
 	}
 	jsonx_set(r, "controls", arr);
 	jsonx_set(r, "arc", json_boolean(conf->arc.enabled));

@@ -1047,8 +1047,7 @@ table_set_state(struct table *t, const struct mirror *m,
 	for (size_t i = 0; i < t->nctls; i++) {
 		const struct mirror_control *c = mirror_control(m, i);
 		struct tstate *ts = &t->ctls[i];
-		const char *st = c->state == MIRROR_ON ? "On" :
-		    c->state == MIRROR_OFF ? "Off" : "unknown";
+		const char *st = mirror_state_name(c->state);
 
 		ts->name = own(t, xstrdup(c->name));
 		ts->endpoint = c->endpoint != NULL ?

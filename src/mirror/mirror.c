@@ -83,8 +83,8 @@ set_str(char **dst, const char *src)
 	*dst = src != NULL ? xstrdup(src) : NULL;
 }
 
-static const char *
-state_name(enum mirror_state s)
+const char *
+mirror_state_name(enum mirror_state s)
 {
 	switch (s) {
 	case MIRROR_ON:
@@ -244,7 +244,7 @@ mark_missing(struct ctl *c, bool missing)
 		log_warn(LOG_SRC_ARC, "control '%s' (%s) is not listed by "
 		    "the ARC cluster; keeping its last state (%s)", c->name,
 		    c->cfg_arn != NULL ? c->cfg_arn : c->cfg_arc_name,
-		    state_name(c->pub.state));
+		    mirror_state_name(c->pub.state));
 	else if (!missing && c->pub.missing)
 		log_notice(LOG_SRC_ARC, "control '%s' is listed again",
 		    c->name);
@@ -301,12 +301,6 @@ mirror_apply(struct mirror *m, const struct mirror_entry *entries,
 /* ---- persistence ------------------------------------------------------- */
 
 static json_t *
-str_or_null(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
-static json_t *
 to_json(const struct mirror *m, uint64_t saved_ms)
 {
 	json_t *doc = jsonx_check(json_object());
@@ -321,12 +315,12 @@ to_json(const struct mirror *m, uint64_t saved_ms)
 		json_t *o = jsonx_check(json_object());
 
 		jsonx_set(o, "name", json_string(c->name));
-		jsonx_set(o, "arn", str_or_null(c->arn));
-		jsonx_set(o, "arc_name", str_or_null(c->arc_name));
-		jsonx_set(o, "state", json_string(state_name(c->pub.state)));
+		jsonx_set(o, "arn", jsonx_str_or_null(c->arn));
+		jsonx_set(o, "arc_name", jsonx_str_or_null(c->arc_name));
+		jsonx_set(o, "state", json_string(mirror_state_name(c->pub.state)));
 		jsonx_set(o, "changed_ms",
 		    json_integer((json_int_t)c->pub.changed_ms));
-		jsonx_set(o, "endpoint", str_or_null(c->endpoint));
+		jsonx_set(o, "endpoint", jsonx_str_or_null(c->endpoint));
 		jsonx_append(list, o);
 	}
 	jsonx_set(doc, "controls", list);
@@ -596,10 +590,10 @@ change_line(const struct mirror *m, const struct change *ch)
 	clock_iso8601(ch->ts_ms, ts, sizeof(ts));
 	jsonx_set(o, "ts", json_string(ts));
 	jsonx_set(o, "control", json_string(m->ctls[ch->idx].name));
-	jsonx_set(o, "arn", str_or_null(ch->arn));
-	jsonx_set(o, "old", json_string(state_name(ch->old)));
-	jsonx_set(o, "new", json_string(state_name(ch->new)));
-	jsonx_set(o, "endpoint", str_or_null(ch->endpoint));
+	jsonx_set(o, "arn", jsonx_str_or_null(ch->arn));
+	jsonx_set(o, "old", json_string(mirror_state_name(ch->old)));
+	jsonx_set(o, "new", json_string(mirror_state_name(ch->new)));
+	jsonx_set(o, "endpoint", jsonx_str_or_null(ch->endpoint));
 	body = jsonx_dump(o);
 	json_decref(o);
 	line = xstrfmt("%s\n", body);

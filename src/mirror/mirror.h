@@ -30,6 +30,9 @@ enum mirror_state {
 	MIRROR_ON
 };
 
+/* "On", "Off" or "unknown": the one spelling of a state everywhere. */
+const char	*mirror_state_name(enum mirror_state s);
+
 /* One control as the mirror knows it. Strings borrowed from the mirror. */
 struct mirror_control {
 	const char		*name;		/* local name (controls: key) */

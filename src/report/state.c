@@ -16,18 +16,6 @@
 #include "util/jsonx.h"
 #include "util/xalloc.h"
 
-uint64_t
-report_now_ms(void)
-{
-	return clock_wall_ms();
-}
-
-static const char *
-state_str(enum mirror_state s)
-{
-	return s == MIRROR_ON ? "On" : s == MIRROR_OFF ? "Off" : "unknown";
-}
-
 /* The state of conf control i (unknown without a mirror). */
 static enum mirror_state
 ctl_state(const struct runtime *rt, size_t i)
@@ -38,27 +26,12 @@ ctl_state(const struct runtime *rt, size_t i)
 	return c != NULL ? c->state : MIRROR_UNKNOWN;
 }
 
-/* As the ARC client computes it when the option is 0. */
-static uint64_t
-stale_after(const struct conf *conf)
-{
-	const struct conf_arc *a = &conf->arc;
-
-	return a->stale_after_ms ? a->stale_after_ms :
-	    3ull * a->poll_interval_ms + a->timeout_ms;
-}
-
 static bool
 is_stale(const struct runtime *rt, uint64_t now_ms)
 {
 	return rt->cur.conf->arc.enabled && (rt->mirror == NULL ||
-	    mirror_is_stale(rt->mirror, now_ms, stale_after(rt->cur.conf)));
-}
-
-static json_t *
-jstr(const char *s)
-{
-	return s != NULL ? jsonx_check(json_string(s)) : json_null();
+	    mirror_is_stale(rt->mirror, now_ms,
+	    rt->cur.conf->arc.stale_after_ms));
 }
 
 static json_t *
@@ -88,10 +61,10 @@ add_reason(json_t *reasons, const char *code, const char *key,
 	for (char *p = message; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
 			*p = '?';
-	jsonx_set(r, "reason", jstr(code));
+	jsonx_set(r, "reason", jsonx_str_or_null(code));
 	if (key != NULL)
-		jsonx_set(r, key, jstr(value));
-	jsonx_set(r, "message", jstr(message));
+		jsonx_set(r, key, jsonx_str_or_null(value));
+	jsonx_set(r, "message", jsonx_str_or_null(message));
 	free(message);
 	jsonx_append(reasons, r);
 }
@@ -143,7 +116,7 @@ report_ready_at(const struct runtime *rt, uint64_t now_ms, bool *ready)
 			    "no successful poll for %.1fs (stale after "
 			    "%.1fs); serving the last known state",
 			    (double)(now_ms > last ? now_ms - last : 0) /
-			    1000.0, (double)stale_after(conf) / 1000.0));
+			    1000.0, (double)conf->arc.stale_after_ms / 1000.0));
 	}
 	for (size_t i = 0; i < conf->ncontrols; i++)
 		if (ctl_state(rt, i) == MIRROR_UNKNOWN)
@@ -160,7 +133,7 @@ report_ready_at(const struct runtime *rt, uint64_t now_ms, bool *ready)
 json_t *
 report_ready(const struct runtime *rt, bool *ready)
 {
-	return report_ready_at(rt, report_now_ms(), ready);
+	return report_ready_at(rt, clock_wall_ms(), ready);
 }
 
 static json_t *
@@ -177,12 +150,12 @@ freshness(const struct runtime *rt, uint64_t now_ms)
 	    0) : json_null());
 	jsonx_set(f, "stale", json_boolean(is_stale(rt, now_ms)));
 	jsonx_set(f, "stale_after_ms", conf->arc.enabled ?
-	    jint(stale_after(conf)) : json_null());
+	    jint(conf->arc.stale_after_ms) : json_null());
 	return f;
 }
 
-static json_t *
-controls(const struct runtime *rt)
+json_t *
+report_controls(const struct runtime *rt)
 {
 	const struct conf *conf = rt->cur.conf;
 	json_t *arr = jsonx_check(json_array());
@@ -193,14 +166,14 @@ controls(const struct runtime *rt)
 		const struct conf_control *cc = &conf->controls[i];
 		json_t *o = jsonx_check(json_object());
 
-		jsonx_set(o, "name", jstr(cc->name));
-		jsonx_set(o, "arn", jstr(c != NULL ? c->arn : cc->arn));
-		jsonx_set(o, "arc_name", jstr(c != NULL ? c->arc_name :
+		jsonx_set(o, "name", jsonx_str_or_null(cc->name));
+		jsonx_set(o, "arn", jsonx_str_or_null(c != NULL ? c->arn : cc->arn));
+		jsonx_set(o, "arc_name", jsonx_str_or_null(c != NULL ? c->arc_name :
 		    cc->arc_name));
-		jsonx_set(o, "state", jstr(state_str(ctl_state(rt, i))));
+		jsonx_set(o, "state", jsonx_str_or_null(mirror_state_name(ctl_state(rt, i))));
 		jsonx_set(o, "changed_ms", jtime(c != NULL ? c->changed_ms :
 		    0));
-		jsonx_set(o, "endpoint", jstr(c != NULL ? c->endpoint : NULL));
+		jsonx_set(o, "endpoint", jsonx_str_or_null(c != NULL ? c->endpoint : NULL));
 		jsonx_set(o, "missing", json_boolean(c != NULL && c->missing));
 		jsonx_append(arr, o);
 	}
@@ -219,8 +192,8 @@ endpoints(const struct runtime *rt)
 		json_t *e = jsonx_check(json_object());
 
 		arc_client_endpoint(rt->arc, i, &in);
-		jsonx_set(o, "region", jstr(in.region));
-		jsonx_set(o, "url", jstr(in.url));
+		jsonx_set(o, "region", jsonx_str_or_null(in.region));
+		jsonx_set(o, "url", jsonx_str_or_null(in.url));
 		jsonx_set(o, "healthy", json_boolean(in.healthy));
 		jsonx_set(o, "fails", jint(in.fails));
 		jsonx_set(o, "last_latency_ms", jint(in.last_latency_ms));
@@ -250,9 +223,9 @@ zones(const struct runtime *rt)
 			const struct conf_zone *cz = &conf->zones[cv->zones[k]];
 			json_t *o = jsonx_check(json_object());
 
-			jsonx_set(o, "view", jstr(cv->name));
-			jsonx_set(o, "zone", jstr(cz->id));
-			jsonx_set(o, "origin", jstr(cz->origin));
+			jsonx_set(o, "view", jsonx_str_or_null(cv->name));
+			jsonx_set(o, "zone", jsonx_str_or_null(cz->id));
+			jsonx_set(o, "origin", jsonx_str_or_null(cz->origin));
 			jsonx_set(o, "serial", rt->cur.policy != NULL ?
 			    jint(policy_serial(rt->cur.policy, cv->zones[k])) :
 			    json_null());
@@ -272,13 +245,13 @@ report_state_at(const struct runtime *rt, uint64_t now_ms)
 	bool ready;
 
 	json_decref(report_ready_at(rt, now_ms, &ready));
-	jsonx_set(doc, "identity", jstr(conf->server.identity));
-	jsonx_set(doc, "version", jstr(PACKAGE_VERSION));
+	jsonx_set(doc, "identity", jsonx_str_or_null(conf->server.identity));
+	jsonx_set(doc, "version", jsonx_str_or_null(PACKAGE_VERSION));
 	jsonx_set(doc, "now_ms", jint(now_ms));
 	jsonx_set(doc, "ready", json_boolean(ready));
-	jsonx_set(doc, "hash", jstr(t != NULL ? table_state_hash(t) : ""));
+	jsonx_set(doc, "hash", jsonx_str_or_null(t != NULL ? table_state_hash(t) : ""));
 	jsonx_set(doc, "freshness", freshness(rt, now_ms));
-	jsonx_set(doc, "controls", controls(rt));
+	jsonx_set(doc, "controls", report_controls(rt));
 	jsonx_set(doc, "endpoints", endpoints(rt));
 	jsonx_set(doc, "zones", zones(rt));
 	jsonx_set(doc, "fences", jsonx_check(rt->fences != NULL ?
@@ -291,7 +264,7 @@ report_state_at(const struct runtime *rt, uint64_t now_ms)
 json_t *
 report_state(const struct runtime *rt)
 {
-	return report_state_at(rt, report_now_ms());
+	return report_state_at(rt, clock_wall_ms());
 }
 
 /* 200 On, 503 otherwise; the body for control i (region: NULL). */
@@ -304,12 +277,12 @@ control_doc(const struct runtime *rt, size_t i, const char *region,
 
 	*status = s == MIRROR_ON ? 200 : 503;
 	if (region != NULL)
-		jsonx_set(o, "region", jstr(region));
-	jsonx_set(o, "control", jstr(rt->cur.conf->controls[i].name));
-	jsonx_set(o, "state", jstr(state_str(s)));
-	jsonx_set(o, "stale", json_boolean(is_stale(rt, report_now_ms())));
+		jsonx_set(o, "region", jsonx_str_or_null(region));
+	jsonx_set(o, "control", jsonx_str_or_null(rt->cur.conf->controls[i].name));
+	jsonx_set(o, "state", jsonx_str_or_null(mirror_state_name(s)));
+	jsonx_set(o, "stale", json_boolean(is_stale(rt, clock_wall_ms())));
 	if (s == MIRROR_UNKNOWN)
-		jsonx_set(o, "reason", jstr(rt->mirror == NULL ?
+		jsonx_set(o, "reason", jsonx_str_or_null(rt->mirror == NULL ?
 		    "no ARC mirror runs: the state is not known" :
 		    "the state is not known yet (not listed by any successful "
 		    "poll, nor in the state file)"));

@@ -48,8 +48,8 @@
 
 struct runtime;
 
-/* The current wall clock in ms (CLOCK_REALTIME). */
-uint64_t	report_now_ms(void);
+/* The "controls" array of report_state(). New reference. */
+json_t	*report_controls(const struct runtime *rt);
 
 /* GET /v1/state; see above. New reference, never NULL. */
 json_t	*report_state(const struct runtime *rt);

@@ -62,12 +62,6 @@ whatif_states(const struct conf *conf, const struct mirror *m,
 	return 0;
 }
 
-const char *
-whatif_state_str(enum mirror_state s)
-{
-	return s == MIRROR_ON ? "On" : s == MIRROR_OFF ? "Off" : "unknown";
-}
-
 static const char *
 type_str(uint16_t type)
 {
@@ -265,7 +259,7 @@ whatif_run(struct policy *p, const struct conf *conf, const struct mirror *m,
 	states = jsonx_check(json_object());
 	for (size_t i = 0; i < n; i++)
 		jsonx_set(states, conf->controls[i].name,
-		    jsonx_check(json_string(whatif_state_str(wi[i]))));
+		    jsonx_check(json_string(mirror_state_name(wi[i]))));
 	jsonx_set(doc, "states", states);
 	list = jsonx_check(json_array());
 	for (size_t i = 0; i < json_array_size(then); i++) {

@@ -46,9 +46,6 @@ int	whatif_states(const struct conf *conf, const struct mirror *m,
 	    const json_t *over, enum mirror_state *st, char **errmsg)
 	    __attribute__((warn_unused_result));
 
-/* "On", "Off" or "unknown". Static string. */
-const char	*whatif_state_str(enum mirror_state s);
-
 /*
  * The answer of (owner, type) in an evaluated zone z (borrowed): a new
  * JSON object as described above. owner is lower-case wire format. A name

@@ -39,3 +39,9 @@ jsonx_dump(const json_t *doc)
 	free(s);
 	return out;
 }
+
+json_t *
+jsonx_str_or_null(const char *s)
+{
+	return s != NULL ? jsonx_check(json_string(s)) : json_null();
+}

@@ -15,6 +15,9 @@
 /* j itself; aborts when j is NULL. */
 json_t	*jsonx_check(json_t *j);
 
+/* A JSON string of s, or null when s is NULL. */
+json_t	*jsonx_str_or_null(const char *s);
+
 /* obj[key] = val, taking val (the reference is the object's). */
 void	 jsonx_set(json_t *obj, const char *key, json_t *val);
 

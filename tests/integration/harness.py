@@ -36,6 +36,7 @@ PID (try/finally in run() plus atexit), even when a test raises.
 """
 
 import atexit
+import http.client
 import ipaddress
 import os
 import random
@@ -613,6 +614,22 @@ def tcp_read_msgs(s, count, timeout=3.0):
             break
         out.append(body)
     return out
+
+
+def http_request(port, path, method="GET", headers=None, body=None, timeout=3,
+                 host="127.0.0.1"):
+    """One HTTP/1.1 request: (status, headers dict lower-case, body bytes),
+    or (None, {}, why) when the connection or the response fails."""
+    conn = http.client.HTTPConnection(host, port, timeout=bound(timeout))
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        data = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    except (OSError, http.client.HTTPException) as e:
+        return None, {}, str(e).encode()
+    finally:
+        conn.close()
 
 
 def tcp_exchange(payload, host, port, timeout=3.0, src=None):

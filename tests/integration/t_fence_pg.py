@@ -53,7 +53,6 @@ the PostgreSQL server binaries are not installed.
 """
 
 import datetime
-import http.client
 import json
 import os
 import signal
@@ -64,7 +63,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import TOP_BUILDDIR, TOP_SRCDIR, bound, free_port  # noqa: E402
+from harness import TOP_BUILDDIR, TOP_SRCDIR, bound, free_port, http_request  # noqa: E402
 from policyharness import (PolicyDaemon, PolicySim, set_credentials,  # noqa: E402
                            wait_for)
 from peers import quiet_port  # noqa: E402
@@ -133,20 +132,12 @@ class FenceDaemon(PolicyDaemon):
 
     def get(self, path, timeout=3):
         """(status, parsed JSON or text) or (None, why)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port,
-                                          timeout=bound(timeout))
+        status, _, data = http_request(self.http_port, path, timeout=timeout)
+        body = data.decode("utf-8", "replace")
         try:
-            conn.request("GET", path)
-            r = conn.getresponse()
-            body = r.read().decode("utf-8", "replace")
-            try:
-                return r.status, json.loads(body)
-            except ValueError:
-                return r.status, body
-        except OSError as e:
-            return None, str(e)
-        finally:
-            conn.close()
+            return status, json.loads(body) if status is not None else body
+        except ValueError:
+            return status, body
 
     def ctl(self, *args, timeout=10):
         """arcdnsctl -s SOCK args: (rc, stdout, stderr)."""

@@ -36,7 +36,6 @@ Checks:
 Every wait is bounded; processes are stopped by PID; loopback only.
 """
 
-import http.client
 import json
 import os
 import re
@@ -48,7 +47,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import TEST_RUNNER, bound, free_port  # noqa: E402
+from harness import TEST_RUNNER, bound, free_port, http_request  # noqa: E402
 from policyharness import (FOLLOW, POLL_MS, PolicyDaemon, PolicySim, parse_state,  # noqa: E402
                            set_credentials, wait_for)
 from simharness import REGIONS, run_sim  # noqa: E402
@@ -121,17 +120,7 @@ class HttpDaemon(PolicyDaemon):
 
     def get(self, path, method="GET", headers=None, body=None, timeout=3):
         """(status, headers dict lower-case, body bytes) or (None, {}, why)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port,
-                                          timeout=bound(timeout))
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            r = conn.getresponse()
-            data = r.read()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-        except (OSError, http.client.HTTPException) as e:
-            return None, {}, str(e).encode()
-        finally:
-            conn.close()
+        return http_request(self.http_port, path, method, headers, body, timeout)
 
     def json(self, path):
         """(status, parsed JSON or None)."""

@@ -28,7 +28,6 @@ SKIPs only when promtool (Debian package prometheus) is absent.
 Every wait is bounded; processes are stopped by PID; loopback only.
 """
 
-import http.client
 import os
 import re
 import shutil
@@ -39,7 +38,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import DATA_DIR, arcdnsd_version, bound, free_port  # noqa: E402
+from harness import DATA_DIR, arcdnsd_version, bound, free_port, http_request  # noqa: E402
 from policyharness import (FOLLOW, POLL_MS, PolicyDaemon, PolicySim,  # noqa: E402
                            set_credentials, wait_for)
 from simharness import REGIONS, run_sim  # noqa: E402
@@ -69,17 +68,7 @@ class MetricsDaemon(PolicyDaemon):
 
     def get(self, path, timeout=3):
         """(status, headers dict lower-case, body bytes) or (None, {}, why)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port,
-                                          timeout=bound(timeout))
-        try:
-            conn.request("GET", path)
-            r = conn.getresponse()
-            data = r.read()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-        except (OSError, http.client.HTTPException) as e:
-            return None, {}, str(e).encode()
-        finally:
-            conn.close()
+        return http_request(self.http_port, path, timeout=timeout)
 
     def metrics(self):
         """(parsed samples or None, text)."""

@@ -23,6 +23,7 @@
 #include "mirror/mirror.h"
 #include "report/metrics.h"
 #include "runtime.h"
+#include "rt_fixture.h"
 
 /* --- the format ------------------------------------------------------------ */
 
@@ -236,9 +237,6 @@ Test(qm, cells_are_distinct)
 
 /* --- a runtime's exposition -------------------------------------------------- */
 
-#define NOW	1714566896000ull	/* 2024-05-01T12:34:56Z */
-#define PANEL	"arn:aws:route53-recovery-control::111122223333:controlpanel/p"
-#define ARN(n)	PANEL "/routingcontrol/" n
 
 static const char conf_text[] =
     "server:\n"
@@ -302,8 +300,7 @@ static const char fence_conf_text[] =
     "          - { control: west, region: us-west-2, values: [10.0.0.2] }\n";
 
 static struct {
-	char			 dir[64];
-	char			 path[128];
+	struct rtfx		 fx;
 	struct runtime		*rt;
 	struct event_base	*base;
 } R;
@@ -311,23 +308,8 @@ static struct {
 static void
 load(bool fence)
 {
-	struct loaded l;
-	char *err = NULL;
-	FILE *f;
-
-	snprintf(R.dir, sizeof(R.dir), "/tmp/test_metrics.XXXXXX");
-	cr_assert_not_null(mkdtemp(R.dir));
-	snprintf(R.path, sizeof(R.path), "%s/arcdns.yaml", R.dir);
-	f = fopen(R.path, "w");
-	cr_assert_not_null(f);
-	if (fence)
-		fprintf(f, fence_conf_text, R.dir);
-	else
-		fprintf(f, conf_text, R.dir);
-	fclose(f);
-	cr_assert_eq(runtime_load(R.path, &l, &err), 0, "%s", err);
-	R.rt = runtime_new(R.path, &l);
-	R.rt->mirror = mirror_new(R.rt->cur.conf);
+	rtfx_init(&R.fx, "test_metrics");
+	R.rt = rtfx_runtime(&R.fx, fence ? fence_conf_text : conf_text, true);
 }
 
 static void
@@ -342,8 +324,7 @@ teardown(void)
 	runtime_free(R.rt);		/* and the fences, if any */
 	if (R.base != NULL)
 		event_base_free(R.base);
-	unlink(R.path);
-	rmdir(R.dir);
+	rtfx_cleanup(&R.fx);
 }
 
 TestSuite(report, .init = setup, .fini = teardown);
@@ -351,12 +332,7 @@ TestSuite(report, .init = setup, .fini = teardown);
 static void
 poll_at(bool east, bool west, uint64_t t)
 {
-	struct mirror_entry e[2] = {
-		{ ARN("e"), "route-e", PANEL, east },
-		{ ARN("w"), "route-w", PANEL, west },
-	};
-
-	(void)mirror_apply(R.rt->mirror, e, 2, "us-east-1", t);
+	rtfx_poll(R.rt->mirror, east, west, t);
 }
 
 /* True when text has line (without its newline) as a whole line. */

@@ -154,6 +154,13 @@ spit(const char *path, const char *text, size_t len)
 
 /* ---- apply ------------------------------------------------------------- */
 
+Test(mirror, state_names)
+{
+	cr_expect_str_eq(mirror_state_name(MIRROR_ON), "On");
+	cr_expect_str_eq(mirror_state_name(MIRROR_OFF), "Off");
+	cr_expect_str_eq(mirror_state_name(MIRROR_UNKNOWN), "unknown");
+}
+
 Test(mirror, new_mirror_knows_nothing)
 {
 	struct mirror *m = mirror_new(&conf3);

@@ -19,10 +19,7 @@
 #include "mirror/mirror.h"
 #include "report/state.h"
 #include "runtime.h"
-
-#define NOW	1714566896000ull	/* 2024-05-01T12:34:56Z */
-#define PANEL	"arn:aws:route53-recovery-control::111122223333:controlpanel/p"
-#define ARN(n)	PANEL "/routingcontrol/" n
+#include "rt_fixture.h"
 
 static const char conf_text[] =
     "server:\n"
@@ -67,36 +64,22 @@ static const char conf_text[] =
     "    zones: [svc]\n";
 
 static struct {
-	char		 dir[64];
-	char		 path[128];
+	struct rtfx	 fx;
 	struct runtime	*rt;
 } R;
 
 static void
 setup(void)
 {
-	struct loaded l;
-	char *err = NULL;
-	FILE *f;
-
-	snprintf(R.dir, sizeof(R.dir), "/tmp/test_report.XXXXXX");
-	cr_assert_not_null(mkdtemp(R.dir));
-	snprintf(R.path, sizeof(R.path), "%s/arcdns.yaml", R.dir);
-	f = fopen(R.path, "w");
-	cr_assert_not_null(f);
-	fprintf(f, conf_text, R.dir);
-	fclose(f);
-	cr_assert_eq(runtime_load(R.path, &l, &err), 0, "%s", err);
-	R.rt = runtime_new(R.path, &l);
-	R.rt->mirror = mirror_new(R.rt->cur.conf);
+	rtfx_init(&R.fx, "test_report");
+	R.rt = rtfx_runtime(&R.fx, conf_text, true);
 }
 
 static void
 teardown(void)
 {
 	runtime_free(R.rt);
-	unlink(R.path);
-	rmdir(R.dir);
+	rtfx_cleanup(&R.fx);
 }
 
 TestSuite(report, .init = setup, .fini = teardown);
@@ -105,12 +88,7 @@ TestSuite(report, .init = setup, .fini = teardown);
 static void
 poll_at(bool east, bool west, uint64_t t)
 {
-	struct mirror_entry e[2] = {
-		{ ARN("e"), "route-e", PANEL, east },
-		{ ARN("w"), "route-w", PANEL, west },
-	};
-
-	(void)mirror_apply(R.rt->mirror, e, 2, "us-east-1", t);
+	rtfx_poll(R.rt->mirror, east, west, t);
 }
 
 /* The reason codes of a ready document, comma-separated. */
@@ -318,19 +296,11 @@ Test(report, without_arc)
 	    "  - id: svc\n"
 	    "    origin: svc.test.\n"
 	    "    file: " TEST_DATA_DIR "/policy.svc.test.zone\n";
-	struct loaded l;
-	struct runtime *rt;
-	char *err = NULL;
+	struct runtime *rt = rtfx_runtime(&R.fx, text, false);
 	bool ready = false;
 	json_t *doc;
 	const char *t;
-	FILE *f = fopen(R.path, "w");
 
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-	cr_assert_eq(runtime_load(R.path, &l, &err), 0, "%s", err);
-	rt = runtime_new(R.path, &l);
 	doc = report_ready_at(rt, NOW, &ready);
 	cr_expect(ready, "static zones only: nothing to wait for");
 	json_decref(doc);
@@ -396,24 +366,12 @@ Test(report, fence_failed_closed_is_a_reason)
 	    "          - { control: east, values: [10.0.0.1] }\n"
 	    "          - { control: west, values: [10.0.0.2] }\n";
 	struct event_base *base = event_base_new();
-	struct mirror_entry e[2] = {
-		{ ARN("e"), "route-e", PANEL, true },
-		{ ARN("w"), "route-w", PANEL, false },
-	};
-	struct loaded l;
-	struct runtime *rt;
-	char *err = NULL, buf[256];
+	struct runtime *rt = rtfx_runtime(&R.fx, text, true);
+	char buf[256];
 	bool ready = true;
 	json_t *doc, *r;
-	FILE *f = fopen(R.path, "w");
 
-	cr_assert_not_null(f);
-	fprintf(f, text, R.dir);
-	fclose(f);
-	cr_assert_eq(runtime_load(R.path, &l, &err), 0, "%s", err);
-	rt = runtime_new(R.path, &l);
-	rt->mirror = mirror_new(rt->cur.conf);
-	(void)mirror_apply(rt->mirror, e, 2, "us-east-1", NOW);
+	rtfx_poll(rt->mirror, true, false, NOW);
 	rt->fences = fences_new(base, rt->cur.conf, NULL, NULL, NULL, NULL);
 	fences_set_test_timing(rt->fences, 10);
 	doc = report_ready_at(rt, NOW, &ready);
