@@ -796,7 +796,11 @@ compile_zone(struct build *b, struct ans *a, struct tview *tv,
 
 /*
  * DS belongs to the parent side of a zone cut (RFC 4035 3.1.4.1): when a
- * view serves both sides, the child's apex answers DS from the parent.
+ * view serves a zone and the zone above it, the child's apex answers DS as
+ * the parent would: the DS RRset or NODATA at a delegation, a referral
+ * from a cut above it, NODATA at an empty non-terminal, what a wildcard
+ * gives, NXDOMAIN where the parent has no such name (a child served
+ * without a delegation), each with the parent's SOA.
  * compile_node() left room for one more type at every node.
  */
 static int
@@ -804,37 +808,36 @@ parent_side_ds(struct build *b, struct ans *a, struct tview *tv,
     struct zone *const *vz, size_t nvz)
 {
 	for (size_t i = 0; i < nvz; i++) {
-		const struct zone *parent = vz[i];
+		const struct zone *child = vz[i], *parent = NULL;
+		struct tnode *apex;
+		const struct tmpl *tp;
+		uint16_t k;
 
-		for (size_t j = 0; j < parent->nnodes; j++) {
-			const struct zone_node *n = parent->nodes[j];
-			const struct zone_rrset *ds = zone_node_rrset(n, T_DS);
-			struct tnode *child;
-			const struct tmpl *tp;
-			uint16_t k;
-
-			if (!(n->flags & ZONE_NODE_DELEG) ||
-			    (n->flags & ZONE_NODE_OCCLUDED))
-				continue;
-			child = namemap_get(tv->names, n->name, n->namelen);
-			if (child == NULL || child->referral != NULL)
-				continue;	/* no child zone here */
-			ans_init(a);
-			if (ds != NULL)
-				add_set(a, SEC_AN, n->name, ds);
-			else
-				add_soa(a, parent);
-			tp = make_tmpl(b->t, b->e, a, n->name, C_IN, b->errmsg);
-			if (tp == NULL)
-				return ERR_INVAL;
-			for (k = 0; k < child->ntypes &&
-			    child->types[k].type != T_DS; k++)
-				;
-			child->types[k].type = T_DS;
-			child->types[k].t = tp;
-			if (k == child->ntypes)
-				child->ntypes++;
-		}
+		for (size_t j = 0; j < nvz; j++)
+			if (vz[j]->originlen < child->originlen &&
+			    dname_is_subdomain(child->origin, vz[j]->origin) &&
+			    (parent == NULL ||
+			    vz[j]->originlen > parent->originlen))
+				parent = vz[j];
+		if (parent == NULL)
+			continue;
+		apex = namemap_get(tv->names, child->origin,
+		    child->originlen);
+		if (apex == NULL || apex->referral != NULL)
+			continue;
+		ans_init(a);
+		chase(a, parent, child->origin, T_DS, 0);
+		tp = make_tmpl(b->t, b->e, a, child->origin, C_IN,
+		    b->errmsg);
+		if (tp == NULL)
+			return ERR_INVAL;
+		for (k = 0; k < apex->ntypes &&
+		    apex->types[k].type != T_DS; k++)
+			;
+		apex->types[k].type = T_DS;
+		apex->types[k].t = tp;
+		if (k == apex->ntypes)
+			apex->ntypes++;
 	}
 	return 0;
 }

@@ -8,6 +8,8 @@ Builds on harness.py and simharness.py and adds:
             allow-transfer: and a TSIG key.
   Nsd       /usr/sbin/nsd -d, a secondary of that zone.
   Knot      /usr/sbin/knotd, a secondary of that zone.
+  KnotAuth  /usr/sbin/knotd, a primary of zone files from tests/data (the
+            reference of t_peer_answers.py).
   Unbound   /usr/sbin/unbound -d, a resolver with a stub-zone for it.
 
 Each peer gets its own temporary folder (config, database, log, pid file),
@@ -544,6 +546,54 @@ zone:
     file: "{d}/svc.zone"
 """.format(port=self.port, d=d, keyblock=keyblock, keyref=keyref,
            primary=self.primary_port, origin=ORIGIN, host=self.host))
+
+
+class KnotAuth(Peer):
+    """Knot DNS serving zone files of tests/data as a primary: zones is a
+    list of (origin, file name)."""
+
+    LABEL = "knotauth"
+    BINARY = KNOTD
+
+    def __init__(self, t, zones, port=None):
+        Peer.__init__(self, t, port)
+        self.zones = list(zones)
+
+    def argv(self, conf):
+        return [KNOTD, "-c", conf]
+
+    def start(self, timeout=10):
+        origin = self.zones[0][0]
+        return Peer.start(self, ready=lambda: query_at(
+            self.port, origin, "SOA", timeout=0.3) is not None, timeout=timeout)
+
+    def config(self):
+        d = self.dir
+        os.makedirs(os.path.join(d, "db"), exist_ok=True)
+        zones = ""
+        for origin, fname in self.zones:
+            shutil.copy(os.path.join(harness.DATA_DIR, fname), os.path.join(d, fname))
+            zones += '  - domain: %s\n    file: "%s/%s"\n' % (origin, d, fname)
+        return self.write("knot.conf", """\
+server:
+    rundir: "{d}"
+    pidfile: "{d}/knot.pid"
+    listen: 127.0.0.1@{port}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+log:
+  - target: stderr
+    any: notice
+database:
+    storage: "{d}/db"
+template:
+  - id: default
+    storage: "{d}"
+    zonefile-sync: -1
+    journal-content: none
+zone:
+{zones}""".format(d=d, port=self.port, zones=zones))
 
 
 class Unbound(Peer):

@@ -476,6 +476,92 @@ Test(table_zones, child_zone_replaces_the_parent_below_its_origin)
 	tworld_free(&w);
 }
 
+/* DS at the apex of a child zone: look up as the parent answers it. */
+static const struct tmpl *
+ds_at(const struct tworld *w, const char *name)
+{
+	uint8_t l[DNAME_MAXLEN];
+	size_t len;
+	const struct tmpl *t;
+
+	wire(name, l, &len);
+	t = table_lookup(w->t, 0, l, len, T_DS);
+	check_tmpl(t, name);
+	return t;
+}
+
+Test(table_zones, ds_at_a_child_apex_is_the_parents_answer)
+{
+	enum { N = 7 };
+	static const char *const origins[N] = {
+		"example.test.", "kid.example.test.", "signed.example.test.",
+		"orphan.example.test.", "ent.example.test.",
+		"x.wc.example.test.", "deeper.kid.example.test."
+	};
+	static const uint8_t ds[] = {0x30, 0x39, 0x08, 0x02, 0xaa, 0xbb};
+	struct zone *z[N];
+	struct tworld w;
+	char *yaml = xstrdup("zones:\n");
+	const struct tmpl *t;
+
+	for (int i = 0; i < N; i++) {
+		char *more;
+
+		z[i] = zone_start(origins[i]);
+		more = xstrfmt("%s  - { id: z%d, origin: %s, file: f }\n",
+		    yaml, i, origins[i]);
+		free(yaml);
+		yaml = more;
+	}
+	/* The parent: two delegations (one with a DS), an empty
+	 * non-terminal above a.ent, a wildcard below wc; no orphan. */
+	add_name(z[0], "kid.example.test.", T_NS, "ns1.kid.example.test.");
+	add_a(z[0], "ns1.kid.example.test.", "192.0.2.7");
+	add_name(z[0], "signed.example.test.", T_NS, "ns.example.net.");
+	add(z[0], "signed.example.test.", T_DS, 300, ds, sizeof(ds));
+	add_a(z[0], "a.ent.example.test.", "192.0.2.8");
+	add_a(z[0], "*.wc.example.test.", "192.0.2.9");
+	/* kid has deeper.kid without a delegation. */
+	for (int i = 0; i < N; i++)
+		zone_end(z[i]);
+	tworld_build(&w, yaml, z, N);
+	free(yaml);
+
+	t = ds_at(&w, "kid.example.test.");	/* cut, no DS: NODATA */
+	cr_expect_eq(t->flags, WIRE_AA);
+	cr_expect_eq(t->an, 0);
+	cr_expect_eq(t->ns, 1);
+	t = ds_at(&w, "signed.example.test.");	/* cut with a DS */
+	cr_expect_eq(t->flags, WIRE_AA);
+	cr_expect_eq(t->an, 1);
+	cr_expect_eq(t->ns, 0);
+	t = ds_at(&w, "orphan.example.test.");	/* not in the parent */
+	cr_expect_eq(t->flags, WIRE_AA | WIRE_NXDOMAIN);
+	cr_expect_eq(t->an, 0);
+	cr_expect_eq(t->ns, 1);
+	t = ds_at(&w, "ent.example.test.");	/* empty non-terminal */
+	cr_expect_eq(t->flags, WIRE_AA);
+	cr_expect_eq(t->an, 0);
+	cr_expect_eq(t->ns, 1);
+	t = ds_at(&w, "x.wc.example.test.");	/* the wildcard: no DS */
+	cr_expect_eq(t->flags, WIRE_AA);
+	cr_expect_eq(t->an, 0);
+	cr_expect_eq(t->ns, 1);
+	/* The closest parent is kid, where deeper does not exist. */
+	t = ds_at(&w, "deeper.kid.example.test.");
+	cr_expect_eq(t->flags, WIRE_AA | WIRE_NXDOMAIN);
+	cr_expect_eq(t->ns, 1);
+	/* The top zone has no parent here: its own NODATA. */
+	t = ds_at(&w, "example.test.");
+	cr_expect_eq(t->flags, WIRE_AA);
+	cr_expect_eq(t->an, 0);
+	/* Below a child's apex the child answers. */
+	t = ds_at(&w, "ns1.orphan.example.test.");
+	cr_expect_eq(t->flags, WIRE_AA);
+	cr_expect_eq(t->an, 0);
+	tworld_free(&w);
+}
+
 Test(table_zones, many_zones_in_one_view)
 {
 	enum { N = 60 };
