@@ -15,6 +15,7 @@
 
 #define TYPE_NS		2
 #define TYPE_CNAME	5
+#define TYPE_DNAME	39
 #define TYPE_SOA	6
 #define DEFAULT_TTL	3600
 
@@ -200,6 +201,10 @@ zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
 	dname_to_str(name, text, sizeof(text));
 	if (!dname_is_subdomain(name, z->origin))
 		return fail(errmsg, z, line, "%s is outside the zone", text);
+	if (type == TYPE_DNAME)
+		return fail(errmsg, z, line, "%s: DNAME is not supported "
+		    "(RFC 6672 redirection is not implemented): use CNAME "
+		    "records", text);
 	n = node_get_or_add(z, name, len);
 	for (size_t i = 0; i < n->nsets; i++)
 		if (n->sets[i].type == type)

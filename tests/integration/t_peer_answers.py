@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """t_peer_answers.py -- arcdnsd answers what Knot DNS answers, query by query.
 
-arcdnsd (tests/data/basic.yaml.in) and a real Knot DNS (/usr/sbin/knotd,
-own config and folder, loopback, an ephemeral port) serve the same four zone
-files (example.test., other.test., deep.example.test., served.example.test.).
+arcdnsd (tests/data/answers.yaml.in) and a real Knot DNS (/usr/sbin/knotd,
+own config and folder, loopback, an ephemeral port) serve the same five zone
+files (example.test., other.test., deep.example.test., served.example.test.
+and rich.test., which holds one record of most types, unknown ones too).
 Every owner name of example.test.zone and names around them (below
 wildcards and delegations, empty non-terminals, nonexistent names, other
 letter cases, the other zones, out of zone) is asked for 13 types, each
@@ -39,7 +40,8 @@ from peers import KnotAuth, query_at  # noqa: E402
 ZONES = [("example.test.", "example.test.zone"),
          ("other.test.", "other.test.zone"),
          ("deep.example.test.", "deep.example.test.zone"),
-         ("served.example.test.", "served.example.test.zone")]
+         ("served.example.test.", "served.example.test.zone"),
+         ("rich.test.", "rich.test.zone")]
 
 # relative to example.test. unless they end in a dot
 NAMES = """@ ns1 ns2 www mail txt alias1 alias2 alias3 dangling2 dangling
@@ -50,6 +52,20 @@ nottl long dup MiXeD mixed e512 e513 e1232 e1233 big mid huge
 served a.served www.served nonexist a.nonexist WWW wWw.EXAMPLE.TEST. www.Wild
 _dmarc deep www.deep x.www.deep other.test. www.other.test. nx.other.test.
 WWW.OTHER.test. example.net. test. .""".split()
+# rich.test.: each is asked for its own type (and the grid's)
+RICH = [("rich.test.", "CAA"), ("_sip._tcp.rich.test.", "SRV"),
+        ("_sip._udp.rich.test.", "SRV"), ("ptr.rich.test.", "PTR"),
+        ("naptr.rich.test.", 35), ("sshfp.rich.test.", 44),
+        ("tlsa._443._tcp.rich.test.", 52), ("hinfo.rich.test.", 13),
+        ("rp.rich.test.", 17), ("afsdb.rich.test.", 18), ("loc.rich.test.", 29),
+        ("unk.rich.test.", 65280), ("unk2.rich.test.", 731),
+        ("spf.rich.test.", 99), ("uri.rich.test.", 256), ("svcb.rich.test.", 64),
+        ("https.rich.test.", 65), ("cert.rich.test.", 37), ("kx.rich.test.", 36),
+        ("dhcid.rich.test.", 49), ("eui48.rich.test.", 108),
+        ("eui64.rich.test.", 109), ("openpgp.rich.test.", 61),
+        ("csync.rich.test.", 62), ("zonemd.rich.test.", 63),
+        ("apl.rich.test.", 42), ("txt.rich.test.", "TXT"),
+        ("Mixed.Case.rich.test.", "A")]
 TYPES = ["A", "AAAA", "NS", "SOA", "MX", "TXT", "CNAME", "ANY", "DS", "PTR",
          "SRV", 257, 999]
 VARIANTS = [("no EDNS", {}), ("EDNS 1232", {"edns": 1232}),
@@ -112,14 +128,15 @@ def main(t):
     if not KnotAuth.available():
         t.skip("arcdnsd and knot give the same answers", "knotd not installed")
         return
-    d = Daemon(t, "basic.yaml.in")
+    d = Daemon(t, "answers.yaml.in")
     d.start()
     k = KnotAuth(t, ZONES).start()
     asked = 0
-    for name in NAMES:
-        qname = qname_of(name)
+    grid = [(qname_of(n), TYPES) for n in NAMES] + \
+        [(n, [ty] + TYPES) for n, ty in RICH]
+    for qname, types in grid:
         diffs = []
-        for qtype in TYPES:
+        for qtype in types:
             for label, kw in VARIANTS:
                 asked += 1
                 why = ask_both(d, k, qname, qtype, kw)
@@ -132,12 +149,12 @@ def main(t):
                 if why:
                     diffs.append("%s %s %s (tcp): %s" % (qname, qtype, label, why))
         t.ok(not diffs, "%s: %d types x %d variants (udp) and %d x %d (tcp) answered as "
-             "knot does" % (qname, len(TYPES), len(VARIANTS), len(TCP_TYPES),
+             "knot does" % (qname, len(types), len(VARIANTS), len(TCP_TYPES),
                             len(TCP_VARIANTS)),
              "\n".join(diffs[:6]) + ("\n... %d more" % (len(diffs) - 6)
                                      if len(diffs) > 6 else ""))
-    t.is_(asked, len(NAMES) * (len(TYPES) * len(VARIANTS) + len(TCP_TYPES) *
-                               len(TCP_VARIANTS)), "every query was asked of both")
+    t.is_(asked, sum(len(types) * len(VARIANTS) + len(TCP_TYPES) * len(TCP_VARIANTS)
+                     for _, types in grid), "every query was asked of both")
     t.ok(d.alive(), "arcdnsd still running")
     k.stop()
     d.stop()

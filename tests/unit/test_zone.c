@@ -458,6 +458,12 @@ static const struct file_case file_cases[] = {
 	    ":5: SOA record at sub.example.test., which is not the apex",
 	    false},
 	{"class-ch.zone", ERR_INVAL, ":5: only class IN is supported", false},
+	{"dname.zone", ERR_INVAL, ":6: old.example.test.: DNAME is not "
+	    "supported (RFC 6672 redirection is not implemented): use CNAME "
+	    "records", false},
+	{"dname-generic.zone", ERR_INVAL, ":5: old.example.test.: DNAME is "
+	    "not supported (RFC 6672 redirection is not implemented): use "
+	    "CNAME records", false},
 	/* The apex always has SOA and NS, so a CNAME there is "other data". */
 	{"cname-apex.zone", ERR_INVAL,
 	    ":5: example.test. has a CNAME and other data", false},
