@@ -76,6 +76,24 @@ parse_question(const uint8_t *pkt, size_t len, struct wire_query *q)
 	return true;
 }
 
+/* OPT options (code, length, data) that fill the rdata exactly. */
+static bool
+options_ok(const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		size_t olen;
+
+		if (len < 4)
+			return false;
+		olen = wire_get16(p + 2);
+		if (4 + olen > len)
+			return false;
+		p += 4 + olen;
+		len -= 4 + olen;
+	}
+	return true;
+}
+
 /*
  * Step over the answer and authority sections (NOTIFY and UPDATE carry
  * records there), then find the OPT record in the additional section.
@@ -101,6 +119,8 @@ parse_additional(const uint8_t *pkt, size_t len, struct wire_query *q)
 		if (i >= skip && type == TYPE_OPT) {
 			/* One OPT, owned by the root (RFC 6891 6.1.1). */
 			if (q->edns || pkt[start] != 0)
+				return false;
+			if (!options_ok(pkt + off + 10, rdlen))
 				return false;
 			q->edns = true;
 			q->edns_size = wire_get16(pkt + off + 2);

@@ -137,6 +137,20 @@ def unknown_option(t, d):
                       answer=[("www.example.test", "A", a) for a in cases.WWW_A])
 
 
+def malformed_options(t, d):
+    """Options that do not fill the OPT's data exactly: FORMERR, as NSD and
+    Knot answer (RFC 6891 6.1.2 gives each option a length)."""
+    for label, opts in (("option longer than the OPT", struct.pack("!HH", 10, 8) + b"abc"),
+                        ("option header cut short", b"\x00\x0a\x00"),
+                        ("a byte after the last option", struct.pack("!HH", 3, 0) + b"\x00")):
+        m = d.query("www.example.test", "A", edns=1232, edns_options=opts)
+        t.ok(m is not None and m.rcode_name == "FORMERR" and not m.answer,
+             "%s: FORMERR" % label, m)
+    m = d.query("www.example.test", "A", edns=1232,
+                edns_options=struct.pack("!HH", 10, 8) + b"12345678")
+    t.ok(m is not None and m.rcode == 0 and m.answer, "a client cookie: answered", m)
+
+
 def edns_flags(t, d):
     m = d.query("www.example.test", "A", edns=1232, do=True)
     t.ok(m is not None and m.opt is not None and m.opt["do"] and m.rcode == 0,
@@ -204,6 +218,7 @@ def main(t):
         big_referral(t, d)
         exact_sizes(t, d)
         unknown_option(t, d)
+        malformed_options(t, d)
         edns_flags(t, d)
         badvers(t, d)
         d.check_alive("the EDNS cases")

@@ -597,6 +597,33 @@ Test(wire, two_opts)
 	expect_formerr(&p, "two OPT records");
 }
 
+Test(wire, opt_options_must_fill_the_rdata)
+{
+	struct pkt p;
+	/* COOKIE that says 8 bytes and has 3; a 3-byte stub of an option;
+	 * a good NSID then one byte too many. */
+	static const uint8_t longer[] = {0, 10, 0, 8, 'a', 'b', 'c'};
+	static const uint8_t stub[] = {0, 10, 0};
+	static const uint8_t extra[] = {0, 3, 0, 0, 0};
+	static const uint8_t empty_opts[] = {0, 12, 0, 0, 0, 3, 0, 0};
+	struct wire_query q;
+
+	query(&p, "www.example.test.", T_A, 1);
+	opt(&p, 1232, 0, false, longer, sizeof(longer));
+	expect_formerr(&p, "option longer than the OPT");
+	query(&p, "www.example.test.", T_A, 1);
+	opt(&p, 1232, 0, false, stub, sizeof(stub));
+	expect_formerr(&p, "option header cut short");
+	query(&p, "www.example.test.", T_A, 1);
+	opt(&p, 1232, 0, false, extra, sizeof(extra));
+	expect_formerr(&p, "a byte after the last option");
+	/* Zero-length options back to back are fine. */
+	query(&p, "www.example.test.", T_A, 1);
+	opt(&p, 1232, 0, false, empty_opts, sizeof(empty_opts));
+	cr_expect_eq(parse(&p, &q), WIRE_OK);
+	cr_expect(q.edns);
+}
+
 Test(wire, opt_with_non_root_owner)
 {
 	struct pkt p;
