@@ -2,9 +2,11 @@
 """t_peer_answers.py -- arcdnsd answers what Knot DNS answers, query by query.
 
 arcdnsd (tests/data/answers.yaml.in) and a real Knot DNS (/usr/sbin/knotd,
-own config and folder, loopback, an ephemeral port) serve the same five zone
-files (example.test., other.test., deep.example.test., served.example.test.
-and rich.test., which holds one record of most types, unknown ones too).
+own config and folder, loopback, an ephemeral port) serve the same six zone
+files (example.test., other.test., deep.example.test., served.example.test.,
+rich.test., which holds one record of most types, unknown ones too, and
+tricky.test.: wildcards at the apex and below, CNAMEs into wildcards, into
+a delegation and to nowhere, '*' labels inside names).
 Every owner name of example.test.zone and names around them (below
 wildcards and delegations, empty non-terminals, nonexistent names, other
 letter cases, the other zones, out of zone) is asked for 13 types, each
@@ -41,7 +43,8 @@ ZONES = [("example.test.", "example.test.zone"),
          ("other.test.", "other.test.zone"),
          ("deep.example.test.", "deep.example.test.zone"),
          ("served.example.test.", "served.example.test.zone"),
-         ("rich.test.", "rich.test.zone")]
+         ("rich.test.", "rich.test.zone"),
+         ("tricky.test.", "tricky.test.zone")]
 
 # relative to example.test. unless they end in a dot
 NAMES = """@ ns1 ns2 www mail txt alias1 alias2 alias3 dangling2 dangling
@@ -52,6 +55,10 @@ nottl long dup MiXeD mixed e512 e513 e1232 e1233 big mid huge
 served a.served www.served nonexist a.nonexist WWW wWw.EXAMPLE.TEST. www.Wild
 _dmarc deep www.deep x.www.deep other.test. www.other.test. nx.other.test.
 WWW.OTHER.test. example.net. test. .""".split()
+TRICKY = """@ ns1 anything a.b.c * mx srv srv2 sub x.sub y.x.sub target q.chain
+wcname z.wcname deleg x.deleg ns.deleg a.ns.deleg cn2deleg cn2nx cn2wnx sub2
+a.b.sub2 odd x.odd a.x.odd *.odd a.*.odd odd2 *.odd2 ent.*.odd2 x.ent.*.odd2
+cnmx alias nsalias x.nsalias txtbig""".split()
 # rich.test.: each is asked for its own type (and the grid's)
 RICH = [("rich.test.", "CAA"), ("_sip._tcp.rich.test.", "SRV"),
         ("_sip._udp.rich.test.", "SRV"), ("ptr.rich.test.", "PTR"),
@@ -133,7 +140,8 @@ def main(t):
     k = KnotAuth(t, ZONES).start()
     asked = 0
     grid = [(qname_of(n), TYPES) for n in NAMES] + \
-        [(n, [ty] + TYPES) for n, ty in RICH]
+        [(n, [ty] + TYPES) for n, ty in RICH] + \
+        [("tricky.test." if n == "@" else n + ".tricky.test.", TYPES) for n in TRICKY]
     for qname, types in grid:
         diffs = []
         for qtype in types:
