@@ -19,6 +19,11 @@ of N interleaved rounds (A B C D, D C B A, ...) and each server:
 The report gives medians, and per peer the median of the per-round
 ratios arcdnsd/peer with a distribution-free 95 % interval.
 
+Then memory: each server is started once more on the bench zone and once
+on a big zone (the bench zone plus --memory-names hosts), and its PSS (all
+its processes) is read after the first answer: MB, bytes per added record,
+load time, and the ratios arcdnsd/peer.
+
 Before measuring, every distinct query of the mix is sent once to every
 server and checked (rcode, AA, answer/SOA presence) and the answers are
 compared across servers.
@@ -767,6 +772,138 @@ def measure(srv, qfile, args, rate, scpu, ccpu, expect_map):
 
 
 # --------------------------------------------------------------------------
+# memory: what a server holds for a zone
+
+def count_records(path):
+    """Resource records in a zone file written one per line (gen.py's)."""
+    n = 0
+    with open(path) as f:
+        for line in f:
+            t = line.strip()
+            if t and t[0] not in ";$":
+                n += 1
+    return n
+
+
+def write_big_zone(base, path, names):
+    """The bench zone plus `names` hosts h0000000..: an A each, an AAAA for
+    six in ten and a TXT for one in ten (deterministic). Returns the
+    number of records."""
+    with open(base) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text)
+        for i in range(names):
+            f.write("h%07d 300 IN A 10.%d.%d.%d\n"
+                    % (i, (i >> 16) & 255, (i >> 8) & 255, i & 255))
+            if i % 10 < 6:
+                f.write("h%07d 300 IN AAAA fd00::%x:%x\n" % (i, i >> 16, i & 0xffff))
+            if i % 10 == 0:
+                f.write('h%07d 300 IN TXT "id=%d"\n' % (i, i))
+    return count_records(path)
+
+
+def memory_of(srv):
+    """(PSS, RSS, peak RSS) in KiB, summed over the server's processes.
+    PSS charges pages shared between them (NSD's forked servers) once."""
+    pss = rss = hwm = 0
+    for pid in descendants(srv.proc.pid):
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("VmHWM:"):
+                        hwm += int(line.split()[1])
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return pss, rss, hwm
+
+
+def fresh(srv, workdir, zonefile):
+    """A new, unstarted server of the same kind as srv."""
+    if isinstance(srv, Arcdnsd):
+        return Arcdnsd(workdir, zonefile, srv.binary)
+    return type(srv)(workdir, zonefile)
+
+
+def measure_memory(servers, small, big, scpu, settle=1.0, timeout=300):
+    """Start each server on the small and on the big zone in turn: seconds
+    from start to the first answer, then its memory once settled."""
+    out = {}
+    for srv in servers:
+        row = {}
+        for label, zf in (("small", small), ("big", big)):
+            s = fresh(srv, os.path.join(WORKDIR, "mem-" + label), zf)
+            t0 = time.monotonic()
+            try:
+                s.start(scpu, timeout)
+            except RuntimeError as e:
+                print("bench: memory: %s on the %s zone: %s" % (srv.name, label, e))
+                s.stop()
+                continue
+            row[label + "_load_s"] = time.monotonic() - t0
+            time.sleep(settle)
+            pss, rss, hwm = memory_of(s)
+            row[label + "_pss_kb"], row[label + "_rss_kb"] = pss, rss
+            row[label + "_hwm_kb"] = hwm
+            s.stop()
+        out[srv.name] = row
+        print("bench: memory %-8s bench zone PSS %s MB; big zone PSS %s MB, "
+              "loaded in %s s" % (srv.name, fmt(row.get("small_pss_kb", 0) / 1024, ".1f"),
+                                  fmt(row.get("big_pss_kb", 0) / 1024, ".1f"),
+                                  fmt(row.get("big_load_s"), ".2f")), flush=True)
+    return out
+
+
+def print_memory(mem, meta):
+    if not mem:
+        return
+    recs_small, recs_big = meta["mem_records"]
+    print()
+    print("memory: the bench zone (%s records) and a big zone (%s records, "
+          "%s more names)" % (format(recs_small, ","), format(recs_big, ","),
+                              format(meta["mem_names"], ",")))
+    print("  PSS summed over the server's processes, after the first answer "
+          "and %g s to settle;" % meta["mem_settle"])
+    print("  load = start to the first answer; peak = VmHWM; B/rec = "
+          "(big - bench PSS) / added records")
+    cols = "%-8s %9s | %9s %9s %9s %8s %7s"
+    print()
+    print(cols % ("", "bench", "big", "big", "big", "load", ""))
+    print(cols % ("server", "PSS MB", "PSS MB", "RSS MB", "peak MB", "s", "B/rec"))
+    print("-" * 66)
+    mb = lambda kb: None if kb is None else kb / 1024.0
+    for name, r in mem.items():
+        per = None
+        if "big_pss_kb" in r and "small_pss_kb" in r and recs_big > recs_small:
+            per = 1024.0 * (r["big_pss_kb"] - r["small_pss_kb"]) / (recs_big - recs_small)
+        print(cols % (name, fmt(mb(r.get("small_pss_kb")), ".1f"),
+                      fmt(mb(r.get("big_pss_kb")), ".1f"),
+                      fmt(mb(r.get("big_rss_kb")), ".1f"),
+                      fmt(mb(r.get("big_hwm_kb")), ".1f"),
+                      fmt(r.get("big_load_s"), ".2f"), fmt(per, ".0f")))
+    a = mem.get("arcdnsd", {})
+    peers = [n for n in mem if n != "arcdnsd" and mem[n].get("big_pss_kb")]
+    if a.get("big_pss_kb") and peers:
+        print()
+        print("arcdnsd / peer, big zone:  PSS  peak RSS  load time (lower is better)")
+        for n in peers:
+            r = mem[n]
+            print("  arcdnsd/%-8s        %5s  %8s  %9s" % (
+                n, fmt(ratio(a["big_pss_kb"], r["big_pss_kb"]), ".2f"),
+                fmt(ratio(a.get("big_hwm_kb"), r.get("big_hwm_kb")), ".2f"),
+                fmt(ratio(a.get("big_load_s"), r.get("big_load_s")), ".2f")))
+        best = min(peers, key=lambda n: mem[n]["big_pss_kb"])
+        print("  vs best peer (%s): PSS %s" % (
+            best, fmt(ratio(a["big_pss_kb"], mem[best]["big_pss_kb"]), ".2f")))
+
+
+# --------------------------------------------------------------------------
 # profile: where a server's CPU time goes
 
 PROFILE_CATEGORIES = [
@@ -1171,6 +1308,9 @@ def main():
                     help="after the rounds, one fixed-rate run per server "
                     "under perf stat and one under perf record -g: where the "
                     "CPU time goes (needs perf: linux-perf)")
+    ap.add_argument("--memory-names", type=int, default=200000,
+                    help="memory phase: names added to the bench zone for the "
+                    "big zone each server loads once (0: no memory phase)")
     ap.add_argument("--rate", type=int, default=100000,
                     help="dnsperf -Q for the CPU-per-query runs")
     ap.add_argument("--servers", default=",".join(ALL_SERVERS),
@@ -1212,8 +1352,10 @@ def main():
         if not hasattr(sargs, "max_noise"):
             sargs.max_noise = args.max_noise
         names = [n for n in ALL_SERVERS if n in saved["results"]]
-        print_report(summarise(saved["results"], names, sargs.max_noise),
-                     sargs, saved["meta"], saved["results"])
+        if names and saved["results"][names[0]]:
+            print_report(summarise(saved["results"], names, sargs.max_noise),
+                         sargs, saved["meta"], saved["results"])
+        print_memory(saved.get("memory") or {}, saved["meta"])
         return 0
     if args.quick:
         args.rounds = 1 if args.rounds == 3 else args.rounds
@@ -1221,6 +1363,7 @@ def main():
         args.warmup = 0.5 if args.warmup == 2.0 else args.warmup
         args.quiet_wait = 10.0 if args.quiet_wait == 120.0 else args.quiet_wait
         args.retries = 1 if args.retries == 2 else args.retries
+        args.memory_names = 20000 if args.memory_names == 200000 else args.memory_names
     args.dnsperf_opts = args.dnsperf_opts.split()
     if args.edns:
         args.dnsperf_opts.append("-e")
@@ -1376,17 +1519,29 @@ def main():
                 profiles[srv.name] = profile_server(srv, qfile, args, ccpu)
     for srv in servers:
         srv.stop()
+    memory = {}
+    if args.memory_names > 0:
+        big = os.path.join(WORKDIR, "big.zone")
+        meta["mem_names"] = args.memory_names
+        meta["mem_settle"] = 1.0
+        meta["mem_records"] = (count_records(zonefile),
+                               write_big_zone(zonefile, big, args.memory_names))
+        memory = measure_memory(servers, zonefile, big, scpu,
+                                settle=meta["mem_settle"])
+        os.unlink(big)
     summary = summarise(results, [s.name for s in servers], args.max_noise)
     if args.rounds > 0:
         print_report(summary, args, meta, results)
     if profiles:
         print_profile(profiles)
+    print_memory(memory, meta)
     if bad:
         print("\nWARNING: answer check problems for: %s (see above)" % ", ".join(bad))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "args": vars(args), "results": results,
-                       "summary": summary, "profiles": profiles}, f,
+                       "summary": summary, "profiles": profiles,
+                       "memory": memory}, f,
                       indent=1, default=str)
     return 0
 
