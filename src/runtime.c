@@ -1,6 +1,9 @@
 #include "runtime.h"
 
 #include <errno.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,10 +100,28 @@ runtime_unload(struct loaded *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static bool trim_wanted;	/* a table went: give its pages back */
+
 static void
 free_table(void *t)
 {
 	table_free(t);
+	trim_wanted = true;
+}
+
+/*
+ * Old tables and the zone copies they were built from are freed in many
+ * small blocks; without this the heap keeps their pages and the process
+ * keeps the memory of two tables for good.
+ */
+static void
+trim(void)
+{
+#ifdef HAVE_MALLOC_TRIM
+	if (trim_wanted)
+		malloc_trim(0);
+#endif
+	trim_wanted = false;
 }
 
 struct runtime *
@@ -138,6 +159,7 @@ reclaim_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (snapshot_reclaim(rt->snap) > 0)
 		evtimer_add(rt->reclaim, &tv);
+	trim();
 }
 
 /* Make table current; the old one goes once no worker can read it. */
@@ -660,9 +682,10 @@ runtime_start(struct runtime *rt, char **errmsg)
 		event_add(rt->status, &(struct timeval){0, STATUS_MS * 1000});
 	}
 	/* The answers for the states known now (from the state file). */
-	if (rebuild(rt, "start", true) == 0)
-		table_free(rt->cur.table);
-	else
+	if (rebuild(rt, "start", true) == 0) {
+		free_table(rt->cur.table);
+		trim();
+	} else
 		publish(rt, rt->cur.table);
 	rt->cur.table = NULL;
 	ret = dns_listener_start(rt->dns);

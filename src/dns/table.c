@@ -383,6 +383,17 @@ struct dict_entry {
 	uint16_t	val;			/* patch value */
 };
 
+/*
+ * The templates made so far, by content: most names share their NODATA
+ * and ANY answers (and many their data ones), and one copy serves all.
+ */
+struct tmplset {
+	const struct tmpl	**slot;
+	uint64_t		*hash;
+	size_t			 mask;	/* capacity - 1, a power of 2 */
+	size_t			 count;
+};
+
 struct enc {
 	uint8_t			 buf[65535];
 	size_t			 len;
@@ -391,6 +402,7 @@ struct enc {
 	struct dict_entry	 dict[MAX_DICT];
 	size_t			 ndict;
 	bool			 overflow;
+	struct tmplset		 seen;
 };
 
 static void
@@ -542,12 +554,91 @@ enc_section(struct enc *e, const struct rrref *rr, size_t n, uint16_t class)
 	return count;
 }
 
-/* Encode a resolved answer into a new template owned by t. */
+static bool
+tmpl_same(const struct tmpl *a, const struct tmpl *b)
+{
+	return a->flags == b->flags && a->an == b->an && a->ns == b->ns &&
+	    a->ar == b->ar && a->len == b->len && a->ar_off == b->ar_off &&
+	    a->npatch == b->npatch && a->npatch_noar == b->npatch_noar &&
+	    a->need_ar == b->need_ar &&
+	    memcmp(a->patch, b->patch, a->npatch * sizeof(*a->patch)) == 0 &&
+	    memcmp(a->data, b->data, a->len) == 0;
+}
+
+static uint64_t
+tmpl_hash(const struct tmpl *tp)
+{
+	uint64_t h = namemap_hash(tp->data, tp->len);
+
+	h ^= namemap_hash((const uint8_t *)tp->patch,
+	    tp->npatch * sizeof(*tp->patch)) * 0x9e3779b97f4a7c15ULL;
+	return h ^ ((uint64_t)tp->flags << 48 | (uint64_t)tp->an << 32 |
+	    (uint64_t)tp->ns << 16 | tp->ar) ^ tp->ar_off ^
+	    ((uint64_t)tp->need_ar << 63);
+}
+
+static void
+tmplset_grow(struct tmplset *set)
+{
+	size_t cap = set->slot == NULL ? 1024 : (set->mask + 1) * 2;
+	const struct tmpl **slot = xcalloc(cap, sizeof(*slot));
+	uint64_t *hash = xcalloc(cap, sizeof(*hash));
+
+	for (size_t i = 0; set->slot != NULL && i <= set->mask; i++) {
+		size_t j;
+
+		if (set->slot[i] == NULL)
+			continue;
+		for (j = set->hash[i] & (cap - 1); slot[j] != NULL;
+		    j = (j + 1) & (cap - 1))
+			;
+		slot[j] = set->slot[i];
+		hash[j] = set->hash[i];
+	}
+	free(set->slot);
+	free(set->hash);
+	set->slot = slot;
+	set->hash = hash;
+	set->mask = cap - 1;
+}
+
+/* The template like tp made before, or tp after remembering it. */
+static const struct tmpl *
+tmplset_intern(struct tmplset *set, const struct tmpl *tp)
+{
+	uint64_t h = tmpl_hash(tp);
+	size_t j;
+
+	if (set->slot == NULL || (set->count + 1) * 2 > set->mask + 1)
+		tmplset_grow(set);
+	for (j = h & set->mask; set->slot[j] != NULL;
+	    j = (j + 1) & set->mask)
+		if (set->hash[j] == h && tmpl_same(set->slot[j], tp))
+			return set->slot[j];
+	set->slot[j] = tp;
+	set->hash[j] = h;
+	set->count++;
+	return tp;
+}
+
+static void
+tmplset_clear(struct tmplset *set)
+{
+	free(set->slot);
+	free(set->hash);
+	memset(set, 0, sizeof(*set));
+}
+
+/*
+ * Encode a resolved answer into a template owned by t: a new one, or the
+ * same one as before when an earlier answer encoded to the same bytes.
+ */
 static const struct tmpl *
 make_tmpl(struct table *t, struct enc *e, const struct ans *a,
     const uint8_t *pattern, uint16_t class, char **errmsg)
 {
 	struct tmpl *tp;
+	const struct tmpl *same;
 	struct tmpl_patch *patch;
 	uint16_t an, ns, ar;
 	size_t ar_off, npatch_noar = 0;
@@ -592,6 +683,11 @@ make_tmpl(struct table *t, struct enc *e, const struct ans *a,
 		.need_ar = a->need_ar,
 		.patch = patch, .data = data,
 	};
+	same = tmplset_intern(&e->seen, tp);
+	if (same != tp) {
+		free(tp);
+		return same;
+	}
 	return own(t, tp);
 }
 
@@ -890,6 +986,7 @@ table_build(const struct conf *conf, struct zone *const *zones,
 	struct build b = {t, e, errmsg, 0};
 	int ret = 0;
 
+	e->seen = (struct tmplset){0};
 	t->viewset = viewset_new(conf);
 	t->edns_size = conf->server.edns_size;
 	t->nchaos_clients = conf->server.nchaos_clients;
@@ -906,7 +1003,7 @@ table_build(const struct conf *conf, struct zone *const *zones,
 
 		for (size_t i = 0; i < cv->nzones; i++) {
 			vz[i] = zones[cv->zones[i]];
-			names += vz[i]->nnodes * 2;
+			names += vz[i]->nnodes;
 		}
 		t->views[v].names = namemap_new(names);
 		for (size_t i = 0; i < cv->nzones && ret == 0; i++)
@@ -932,6 +1029,7 @@ table_build(const struct conf *conf, struct zone *const *zones,
 	if (ret == 0)
 		ret = compile_chaos(&b, a, conf);
 	free(a);
+	tmplset_clear(&e->seen);
 	free(e);
 	if (ret != 0) {
 		table_free(t);

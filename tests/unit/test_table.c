@@ -490,6 +490,55 @@ ds_at(const struct tworld *w, const char *name)
 	return t;
 }
 
+/* Any lookup in a world of its own. */
+static const struct tmpl *
+look_in(const struct tworld *w, const char *name, uint16_t type)
+{
+	uint8_t l[DNAME_MAXLEN];
+	size_t len;
+	const struct tmpl *t;
+
+	wire(name, l, &len);
+	t = table_lookup(w->t, 0, l, len, type);
+	check_tmpl(t, name);
+	return t;
+}
+
+Test(table_zones, identical_answers_share_one_template)
+{
+	struct zone *z[1];
+	struct tworld w;
+	const struct tmpl *a1, *a2, *a3, *b;
+
+	z[0] = zone_start("example.test.");
+	add_a(z[0], "aa.example.test.", "192.0.2.1");
+	add_a(z[0], "bb.example.test.", "192.0.2.1");	/* same length */
+	add_a(z[0], "ccc.example.test.", "192.0.2.1");	/* longer owner */
+	add_a(z[0], "dd.example.test.", "192.0.2.2");
+	zone_end(z[0]);
+	tworld_build(&w, "zones: [{ id: e, origin: example.test., "
+	    "file: f }]\n", z, 1);
+	a1 = ds_at(&w, "aa.example.test.");	/* NODATA for DS */
+	a2 = ds_at(&w, "bb.example.test.");
+	a3 = ds_at(&w, "ccc.example.test.");
+	cr_expect_eq(a1, a2, "one NODATA template for the zone");
+	cr_expect_eq(a1, a3, "one NODATA template for the zone");
+	/* The owner is a pointer to the question: same data and length,
+	 * same bytes; another address is another template. */
+	a1 = look_in(&w, "aa.example.test.", T_A);
+	a2 = look_in(&w, "bb.example.test.", T_A);
+	b = look_in(&w, "dd.example.test.", T_A);
+	cr_expect_eq(a1, a2);
+	cr_expect_neq(a1, b);
+	cr_expect_eq(a1->an, 1);
+	cr_expect_eq(b->an, 1);
+	cr_expect_neq(memcmp(a1->data, b->data, a1->len), 0);
+	/* ANY (RFC 8482 HINFO with the node's TTL) is shared too. */
+	cr_expect_eq(look_in(&w, "aa.example.test.", T_ANY),
+	    look_in(&w, "dd.example.test.", T_ANY));
+	tworld_free(&w);
+}
+
 Test(table_zones, ds_at_a_child_apex_is_the_parents_answer)
 {
 	enum { N = 7 };
