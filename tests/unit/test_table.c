@@ -476,21 +476,7 @@ Test(table_zones, child_zone_replaces_the_parent_below_its_origin)
 	tworld_free(&w);
 }
 
-/* DS at the apex of a child zone: look up as the parent answers it. */
-static const struct tmpl *
-ds_at(const struct tworld *w, const char *name)
-{
-	uint8_t l[DNAME_MAXLEN];
-	size_t len;
-	const struct tmpl *t;
-
-	wire(name, l, &len);
-	t = table_lookup(w->t, 0, l, len, T_DS);
-	check_tmpl(t, name);
-	return t;
-}
-
-/* Any lookup in a world of its own. */
+/* A lookup in a world of its own, checked. */
 static const struct tmpl *
 look_in(const struct tworld *w, const char *name, uint16_t type)
 {
@@ -502,6 +488,13 @@ look_in(const struct tworld *w, const char *name, uint16_t type)
 	t = table_lookup(w->t, 0, l, len, type);
 	check_tmpl(t, name);
 	return t;
+}
+
+/* DS at the apex of a child zone: look up as the parent answers it. */
+static const struct tmpl *
+ds_at(const struct tworld *w, const char *name)
+{
+	return look_in(w, name, T_DS);
 }
 
 Test(table_zones, identical_answers_share_one_template)
