@@ -319,6 +319,8 @@ put_rr(struct evalctx *c, const uint8_t *owner, uint16_t type, uint32_t ttl,
     const uint8_t *rd, uint16_t rdlen)
 {
 	hash_rr(&c->h, owner, type, ttl, rd, rdlen);
+	if (c->z == NULL)
+		return 0;		/* hashed only: see eval_block() */
 	return zone_add_rr(c->z, owner, type, ttl, rd, rdlen, 0, c->errmsg);
 }
 
@@ -441,7 +443,13 @@ eval_block(struct policy *p, struct pblock *b, const enum mirror_state *st,
 	uint32_t serial;
 	int ret = 0;
 
-	c.z = zone_new(s->origin, s->file);
+	/*
+	 * A block of static records only is its zone file: the zone itself
+	 * is the answer (borrowed; policy_zones_free() leaves it), and its
+	 * records are only hashed. Nothing is copied, however large.
+	 */
+	if (b->cz->nrecords > 0)
+		c.z = zone_new(s->origin, s->file);
 	for (size_t i = 0; i < s->nnodes && ret == 0; i++) {
 		const struct zone_node *n = s->nodes[i];
 
@@ -478,19 +486,21 @@ eval_block(struct policy *p, struct pblock *b, const enum mirror_state *st,
 	soard[off + 1] = (uint8_t)(serial >> 16);
 	soard[off + 2] = (uint8_t)(serial >> 8);
 	soard[off + 3] = (uint8_t)serial;
-	ret = zone_add_rr(c.z, s->origin, T_SOA, soa->ttl, soard,
-	    soa->rd[0].len, 0, errmsg);
-	if (ret == 0)
-		ret = zone_finish(c.z, errmsg);
-	if (ret != 0) {
-		zone_free(c.z);
-		return NULL;
+	if (c.z != NULL) {
+		ret = zone_add_rr(c.z, s->origin, T_SOA, soa->ttl, soard,
+		    soa->rd[0].len, 0, errmsg);
+		if (ret == 0)
+			ret = zone_finish(c.z, errmsg);
+		if (ret != 0) {
+			zone_free(c.z);
+			return NULL;
+		}
 	}
 	b->evaluated = true;
 	b->p_serial = serial;
 	b->p_hash = c.h;
 	b->changed = !b->have || serial != b->serial;
-	return c.z;
+	return c.z != NULL ? c.z : (struct zone *)s;
 }
 
 int
@@ -521,7 +531,8 @@ policy_zones_free(const struct policy *p, struct zone **zones)
 	if (zones == NULL)
 		return;
 	for (size_t i = 0; i < p->nb; i++)
-		zone_free(zones[i]);
+		if (zones[i] != p->b[i].stat)
+			zone_free(zones[i]);
 	free(zones);
 }
 

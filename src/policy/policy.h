@@ -67,8 +67,9 @@ void	policy_inherit(struct policy *p, const struct policy *old);
 /*
  * Evaluate for states[i], the state of conf control i (NULL: every state
  * unknown). On success *out is a new array of conf->nzones finished
- * zones (policy_zones_free) and serials are proposed. Returns 0, or an
- * error with *errmsg.
+ * zones (policy_zones_free) and serials are proposed. A block without
+ * records gets its static zone itself, not a copy: read only, and valid
+ * as long as the policy. Returns 0, or an error with *errmsg.
  */
 int	policy_eval(struct policy *p, const enum mirror_state *states,
 	    struct zone ***out, char **errmsg)

@@ -711,3 +711,30 @@ Test(policy, fenced_writer_publishes_only_what_the_gate_cleared)
 	eval3(OFF, ON, ON);
 	cr_expect(policy_changed(w.p, 0));
 }
+
+/* A block without records answers from its zone file: the static zone
+ * itself, not a copy, with the file's serial; freeing leaves it. */
+Test(policy, block_without_records_is_its_zone_file)
+{
+	char *yaml = xstrdup("zones:\n"
+	    "  - { id: svc, origin: svc.test., file: svc.zone }\n");
+	char *err = NULL;
+	struct zone **out = NULL;
+
+	cr_assert_eq(conf_load_string("p.yaml", yaml, strlen(yaml), &w.conf,
+	    &err), 0, "%s", err);
+	free(yaml);
+	w.stat = static_zone(77);
+	cr_assert_eq(policy_new(w.conf, &w.stat, &w.p, &err), 0, "%s", err);
+	cr_assert_eq(policy_eval(w.p, NULL, &out, &err), 0, "%s", err);
+	cr_expect_eq(out[0], w.stat, "the static zone, borrowed");
+	cr_expect_eq(policy_serial(w.p, 0), 77);
+	cr_expect(policy_changed(w.p, 0), "first evaluation: new");
+	policy_zones_free(w.p, out);
+	policy_commit(w.p);
+	/* Still whole after the free: look a record up. */
+	cr_expect_not_null(rrset(w.stat, "www.svc.test.", T_A));
+	cr_assert_eq(policy_eval(w.p, NULL, &out, &err), 0, "%s", err);
+	cr_expect_not(policy_changed(w.p, 0), "same file: unchanged");
+	policy_zones_free(w.p, out);
+}
