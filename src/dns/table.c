@@ -101,6 +101,8 @@ struct table {
 	uint16_t		 edns_size;
 	void			**owned;	/* every block to free */
 	size_t			 nowned, capowned;
+	uint8_t			*arena;		/* what is left of the */
+	size_t			 arena_left;	/* current owned block */
 };
 
 static void *
@@ -111,6 +113,32 @@ own(struct table *t, void *p)
 		t->owned = xrealloc(t->owned, t->capowned, sizeof(*t->owned));
 	}
 	t->owned[t->nowned++] = p;
+	return p;
+}
+
+#define ARENA_BLOCK	65536
+
+/*
+ * Zeroed memory owned by t, carved from large blocks: a table is many
+ * small pieces (a node, its types, its templates) that live and die
+ * together, and a malloc() each would add a header and rounding to every
+ * one of them.
+ */
+static void *
+talloc(struct table *t, size_t size)
+{
+	void *p;
+
+	size = (size + 7) & ~(size_t)7;
+	if (size > ARENA_BLOCK / 8)
+		return own(t, xcalloc(1, size));
+	if (size > t->arena_left) {
+		t->arena = own(t, xcalloc(1, ARENA_BLOCK));
+		t->arena_left = ARENA_BLOCK;
+	}
+	p = t->arena;
+	t->arena += size;
+	t->arena_left -= size;
 	return p;
 }
 
@@ -602,23 +630,31 @@ tmplset_grow(struct tmplset *set)
 	set->mask = cap - 1;
 }
 
-/* The template like tp made before, or tp after remembering it. */
+/* The template made before with the content of tp (hash h), or NULL. */
 static const struct tmpl *
-tmplset_intern(struct tmplset *set, const struct tmpl *tp)
+tmplset_find(const struct tmplset *set, const struct tmpl *tp, uint64_t h)
 {
-	uint64_t h = tmpl_hash(tp);
+	if (set->slot == NULL)
+		return NULL;
+	for (size_t j = h & set->mask; set->slot[j] != NULL;
+	    j = (j + 1) & set->mask)
+		if (set->hash[j] == h && tmpl_same(set->slot[j], tp))
+			return set->slot[j];
+	return NULL;
+}
+
+static void
+tmplset_add(struct tmplset *set, const struct tmpl *tp, uint64_t h)
+{
 	size_t j;
 
 	if (set->slot == NULL || (set->count + 1) * 2 > set->mask + 1)
 		tmplset_grow(set);
-	for (j = h & set->mask; set->slot[j] != NULL;
-	    j = (j + 1) & set->mask)
-		if (set->hash[j] == h && tmpl_same(set->slot[j], tp))
-			return set->slot[j];
+	for (j = h & set->mask; set->slot[j] != NULL; j = (j + 1) & set->mask)
+		;
 	set->slot[j] = tp;
 	set->hash[j] = h;
 	set->count++;
-	return tp;
 }
 
 static void
@@ -637,8 +673,9 @@ static const struct tmpl *
 make_tmpl(struct table *t, struct enc *e, const struct ans *a,
     const uint8_t *pattern, uint16_t class, char **errmsg)
 {
-	struct tmpl *tp;
+	struct tmpl *tp, cand;
 	const struct tmpl *same;
+	uint64_t h;
 	struct tmpl_patch *patch;
 	uint16_t an, ns, ar;
 	size_t ar_off, npatch_noar = 0;
@@ -669,26 +706,29 @@ make_tmpl(struct table *t, struct enc *e, const struct ans *a,
 	for (size_t i = 0; i < e->npatch; i++)
 		if (e->patch[i].pos < ar_off)
 			npatch_noar++;
-	tp = xmalloc(sizeof(*tp) + e->npatch * sizeof(*patch) + e->len);
-	patch = (struct tmpl_patch *)(tp + 1);
-	data = (uint8_t *)(patch + e->npatch);
-	memcpy(patch, e->patch, e->npatch * sizeof(*patch));
-	memcpy(data, e->buf, e->len);
-	*tp = (struct tmpl){
+	cand = (struct tmpl){
 		.flags = flags,
 		.an = an, .ns = ns, .ar = ar,
 		.len = (uint16_t)e->len, .ar_off = (uint16_t)ar_off,
 		.npatch = (uint16_t)e->npatch,
 		.npatch_noar = (uint16_t)npatch_noar,
 		.need_ar = a->need_ar,
-		.patch = patch, .data = data,
+		.patch = e->patch, .data = e->buf,
 	};
-	same = tmplset_intern(&e->seen, tp);
-	if (same != tp) {
-		free(tp);
+	h = tmpl_hash(&cand);
+	same = tmplset_find(&e->seen, &cand, h);
+	if (same != NULL)
 		return same;
-	}
-	return own(t, tp);
+	tp = talloc(t, sizeof(*tp) + e->npatch * sizeof(*patch) + e->len);
+	patch = (struct tmpl_patch *)(tp + 1);
+	data = (uint8_t *)(patch + e->npatch);
+	memcpy(patch, e->patch, e->npatch * sizeof(*patch));
+	memcpy(data, e->buf, e->len);
+	*tp = cand;
+	tp->patch = patch;
+	tp->data = data;
+	tmplset_add(&e->seen, tp, h);
+	return tp;
 }
 
 /* --- compiling a view ------------------------------------------------------ */
@@ -743,7 +783,7 @@ compile_node(struct build *b, struct ans *a, const struct zone *z,
 	const struct zone_rrset *cname = zone_node_rrset(n, T_CNAME);
 	size_t ntypes = cname != NULL ? nztypes : n->nsets;
 
-	tn->types = own(b->t, xcalloc(ntypes + 1, sizeof(*tn->types)));
+	tn->types = talloc(b->t, (ntypes + 1) * sizeof(*tn->types));
 	for (size_t i = 0; i < ntypes; i++) {
 		uint16_t type = cname != NULL ? ztypes[i] : n->sets[i].type;
 
@@ -805,11 +845,11 @@ static struct tnode *
 tnode_new(struct table *t, const uint8_t *name)
 {
 	size_t len = dname_len(name);
-	struct tnode *tn = xcalloc(1, sizeof(*tn) + len);
+	struct tnode *tn = talloc(t, sizeof(*tn) + len);
 
 	memcpy(tn->name, name, len);
 	tn->namelen = (uint8_t)len;
-	return own(t, tn);
+	return tn;
 }
 
 /* Is name at or below the origin of another zone of the view? */
