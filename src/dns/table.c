@@ -8,6 +8,7 @@
 #include "conf/conf.h"
 #include "dns/xfr.h"
 #include "mirror/mirror.h"
+#include "util/arena.h"
 #include "util/netaddr.h"
 #include "util/dname.h"
 #include "util/err.h"
@@ -101,8 +102,7 @@ struct table {
 	uint16_t		 edns_size;
 	void			**owned;	/* every block to free */
 	size_t			 nowned, capowned;
-	uint8_t			*arena;		/* what is left of the */
-	size_t			 arena_left;	/* current owned block */
+	struct arena		 arena;		/* nodes, types, templates */
 };
 
 static void *
@@ -113,32 +113,6 @@ own(struct table *t, void *p)
 		t->owned = xrealloc(t->owned, t->capowned, sizeof(*t->owned));
 	}
 	t->owned[t->nowned++] = p;
-	return p;
-}
-
-#define ARENA_BLOCK	65536
-
-/*
- * Zeroed memory owned by t, carved from large blocks: a table is many
- * small pieces (a node, its types, its templates) that live and die
- * together, and a malloc() each would add a header and rounding to every
- * one of them.
- */
-static void *
-talloc(struct table *t, size_t size)
-{
-	void *p;
-
-	size = (size + 7) & ~(size_t)7;
-	if (size > ARENA_BLOCK / 8)
-		return own(t, xcalloc(1, size));
-	if (size > t->arena_left) {
-		t->arena = own(t, xcalloc(1, ARENA_BLOCK));
-		t->arena_left = ARENA_BLOCK;
-	}
-	p = t->arena;
-	t->arena += size;
-	t->arena_left -= size;
 	return p;
 }
 
@@ -156,6 +130,7 @@ table_free(struct table *t)
 	for (size_t i = 0; i < t->nowned; i++)
 		free(t->owned[i]);
 	free(t->owned);
+	arena_free(&t->arena);
 	free(t->views);
 	viewset_free(t->viewset);
 	free(t);
@@ -719,7 +694,8 @@ make_tmpl(struct table *t, struct enc *e, const struct ans *a,
 	same = tmplset_find(&e->seen, &cand, h);
 	if (same != NULL)
 		return same;
-	tp = talloc(t, sizeof(*tp) + e->npatch * sizeof(*patch) + e->len);
+	tp = arena_alloc(&t->arena, sizeof(*tp) + e->npatch * sizeof(*patch) +
+	    e->len);
 	patch = (struct tmpl_patch *)(tp + 1);
 	data = (uint8_t *)(patch + e->npatch);
 	memcpy(patch, e->patch, e->npatch * sizeof(*patch));
@@ -783,7 +759,8 @@ compile_node(struct build *b, struct ans *a, const struct zone *z,
 	const struct zone_rrset *cname = zone_node_rrset(n, T_CNAME);
 	size_t ntypes = cname != NULL ? nztypes : n->nsets;
 
-	tn->types = talloc(b->t, (ntypes + 1) * sizeof(*tn->types));
+	tn->types = arena_alloc(&b->t->arena,
+	    (ntypes + 1) * sizeof(*tn->types));
 	for (size_t i = 0; i < ntypes; i++) {
 		uint16_t type = cname != NULL ? ztypes[i] : n->sets[i].type;
 
@@ -845,7 +822,7 @@ static struct tnode *
 tnode_new(struct table *t, const uint8_t *name)
 {
 	size_t len = dname_len(name);
-	struct tnode *tn = talloc(t, sizeof(*tn) + len);
+	struct tnode *tn = arena_alloc(&t->arena, sizeof(*tn) + len);
 
 	memcpy(tn->name, name, len);
 	tn->namelen = (uint8_t)len;

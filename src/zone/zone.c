@@ -30,8 +30,8 @@ zone_new(const uint8_t *origin, const char *file)
 	z->origin = xmalloc(z->originlen);
 	dname_lower(z->origin, origin, z->originlen);
 	z->index = namemap_new(64);
-	apex = xcalloc(1, sizeof(*apex));
-	apex->name = xmalloc(z->originlen);
+	apex = arena_alloc(&z->arena, sizeof(*apex));
+	apex->name = arena_alloc(&z->arena, z->originlen);
 	memcpy(apex->name, z->origin, z->originlen);
 	apex->namelen = (uint8_t)z->originlen;
 	apex->flags = ZONE_NODE_APEX;
@@ -43,17 +43,13 @@ zone_new(const uint8_t *origin, const char *file)
 	return z;
 }
 
+/* The node itself, its name and its record data are in z->arena. */
 static void
 node_free(struct zone_node *n)
 {
-	for (size_t i = 0; i < n->nsets; i++) {
-		for (size_t j = 0; j < n->sets[i].count; j++)
-			free(n->sets[i].rd[j].data);
+	for (size_t i = 0; i < n->nsets; i++)
 		free(n->sets[i].rd);
-	}
 	free(n->sets);
-	free(n->name);
-	free(n);
 }
 
 void
@@ -65,6 +61,7 @@ zone_free(struct zone *z)
 		node_free(z->nodes[i]);
 	free(z->nodes);
 	namemap_free(z->index);
+	arena_free(&z->arena);
 	free(z->origin);
 	free(z->file);
 	free(z);
@@ -99,8 +96,8 @@ node_get_or_add(struct zone *z, const uint8_t *name, size_t len)
 
 	if (n != NULL)
 		return n;
-	n = xcalloc(1, sizeof(*n));
-	n->name = xmalloc(len);
+	n = arena_alloc(&z->arena, sizeof(*n));
+	n->name = arena_alloc(&z->arena, len);
 	memcpy(n->name, name, len);
 	n->namelen = (uint8_t)len;
 	if (name[0] == 1 && name[1] == '*')
@@ -239,7 +236,7 @@ zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
 		set->ttl = ttl;
 	set->rd = xrealloc(set->rd, set->count + 1u, sizeof(*set->rd));
 	set->rd[set->count].len = rdlen;
-	set->rd[set->count].data = xmalloc(rdlen);
+	set->rd[set->count].data = arena_alloc(&z->arena, rdlen);
 	memcpy(set->rd[set->count].data, rdata, rdlen);
 	set->count++;
 	return 0;

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/arena.h"
+
 enum {
 	ZONE_NODE_APEX = 0x01,		/* the zone's origin */
 	ZONE_NODE_DELEG = 0x02,		/* NS below the apex: a zone cut */
@@ -68,6 +70,7 @@ struct zone {
 	uint32_t		 serial;
 	uint32_t		 neg_ttl; /* min(SOA TTL, SOA minimum) */
 	bool			 finished;
+	struct arena		 arena;	/* nodes, names, record data */
 };
 
 /*
