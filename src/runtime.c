@@ -57,49 +57,6 @@ build_table(const struct conf *conf, struct policy *policy,
 	return ret;
 }
 
-int
-runtime_load(const char *path, struct loaded *out, char **errmsg)
-{
-	struct loaded l = {0};
-	int ret;
-
-	ret = conf_load(path, &l.conf, errmsg);
-	if (ret != 0)
-		return ret;
-	l.nzones = l.conf->nzones;
-	l.zones = xcalloc(l.nzones, sizeof(*l.zones));
-	for (size_t i = 0; i < l.nzones; i++) {
-		const struct conf_zone *cz = &l.conf->zones[i];
-
-		ret = zone_load(cz->file, cz->origin, &l.zones[i], errmsg);
-		if (ret != 0)
-			goto fail;
-	}
-	ret = policy_new(l.conf, l.zones, &l.policy, errmsg);
-	if (ret != 0)
-		goto fail;
-	ret = build_table(l.conf, l.policy, NULL, &l.table, errmsg);
-	if (ret != 0)
-		goto fail;
-	*out = l;
-	return 0;
-fail:
-	runtime_unload(&l);
-	return ret;
-}
-
-void
-runtime_unload(struct loaded *l)
-{
-	policy_free(l->policy);
-	for (size_t i = 0; l->zones != NULL && i < l->nzones; i++)
-		zone_free(l->zones[i]);
-	free(l->zones);
-	table_free(l->table);
-	conf_free(l->conf);
-	memset(l, 0, sizeof(*l));
-}
-
 static bool trim_wanted;	/* a table went: give its pages back */
 
 static void
@@ -123,6 +80,58 @@ trim(void)
 #endif
 	trim_wanted = false;
 }
+
+int
+runtime_load(const char *path, struct loaded *out, char **errmsg)
+{
+	struct loaded l = {0};
+	struct table *check;
+	int ret;
+
+	ret = conf_load(path, &l.conf, errmsg);
+	if (ret != 0)
+		return ret;
+	l.nzones = l.conf->nzones;
+	l.zones = xcalloc(l.nzones, sizeof(*l.zones));
+	for (size_t i = 0; i < l.nzones; i++) {
+		const struct conf_zone *cz = &l.conf->zones[i];
+
+		ret = zone_load(cz->file, cz->origin, &l.zones[i], errmsg);
+		if (ret != 0)
+			goto fail;
+	}
+	ret = policy_new(l.conf, l.zones, &l.policy, errmsg);
+	if (ret != 0)
+		goto fail;
+	/*
+	 * The check of -t and of a reload: the answers must build with every
+	 * ARC state unknown. Not kept: the daemon builds its own for the
+	 * states it knows, and two tables of a large zone at once would
+	 * double the peak.
+	 */
+	ret = build_table(l.conf, l.policy, NULL, &check, errmsg);
+	if (ret != 0)
+		goto fail;
+	free_table(check);
+	trim();
+	*out = l;
+	return 0;
+fail:
+	runtime_unload(&l);
+	return ret;
+}
+
+void
+runtime_unload(struct loaded *l)
+{
+	policy_free(l->policy);
+	for (size_t i = 0; l->zones != NULL && i < l->nzones; i++)
+		zone_free(l->zones[i]);
+	free(l->zones);
+	conf_free(l->conf);
+	memset(l, 0, sizeof(*l));
+}
+
 
 struct runtime *
 runtime_new(const char *conf_path, struct loaded *loaded)
@@ -557,6 +566,26 @@ arc_start(struct runtime *rt, char **errmsg)
 	return 0;
 }
 
+/*
+ * The rebuild failed: serve what the configuration gives with every ARC
+ * state unknown (static names as written, ARC-driven ones SERVFAIL), the
+ * answers runtime_load() checked.
+ */
+static void
+publish_unknown(struct runtime *rt)
+{
+	struct table *table;
+	char *err = NULL;
+
+	if (build_table(rt->cur.conf, rt->cur.policy, NULL, &table,
+	    &err) != 0) {
+		log_err(LOG_SRC_MAIN, "cannot build the answers: %s", err);
+		free(err);
+		return;
+	}
+	publish(rt, table);
+}
+
 static void
 apply_log(const struct conf *conf)
 {
@@ -570,7 +599,6 @@ runtime_reload(struct runtime *rt, char **errmsg)
 	const char *changed;
 	char *err = NULL;
 	struct loaded l;
-	struct table *table;
 	int ret;
 
 	ret = runtime_load(rt->conf_path, &l, errmsg);
@@ -583,11 +611,10 @@ runtime_reload(struct runtime *rt, char **errmsg)
 		runtime_unload(&l);
 		return ERR_INVAL;
 	}
-	table = l.table;
-	l.table = NULL;
 	policy_inherit(l.policy, rt->cur.policy);
 	arc_stop(rt);
 	runtime_unload(&rt->cur);
+	trim_wanted = true;	/* the old zones: trimmed with the old table */
 	rt->cur = l;
 	apply_log(rt->cur.conf);
 	rt->reloads++;
@@ -596,10 +623,8 @@ runtime_reload(struct runtime *rt, char **errmsg)
 		    "next reload", err);
 		free(err);
 	}
-	if (rebuild(rt, "reload", false) == 0)
-		table_free(table);
-	else
-		publish(rt, table);
+	if (rebuild(rt, "reload", false) != 0)
+		publish_unknown(rt);
 	return 0;
 }
 
@@ -682,12 +707,10 @@ runtime_start(struct runtime *rt, char **errmsg)
 		event_add(rt->status, &(struct timeval){0, STATUS_MS * 1000});
 	}
 	/* The answers for the states known now (from the state file). */
-	if (rebuild(rt, "start", true) == 0) {
-		free_table(rt->cur.table);
-		trim();
-	} else
-		publish(rt, rt->cur.table);
-	rt->cur.table = NULL;
+	if (rebuild(rt, "start", true) != 0)
+		publish_unknown(rt);
+	trim_wanted = true;	/* what loading the zones left behind */
+	trim();
 	ret = dns_listener_start(rt->dns);
 	if (ret != 0) {
 		*errmsg = xstrfmt("cannot start DNS workers: %s", err_str(ret));

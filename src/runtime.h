@@ -43,14 +43,12 @@ struct loaded {
 					   zone files' static data */
 	size_t		 nzones;
 	struct policy	*policy;	/* records: -> answers, serials */
-	struct table	*table;		/* built with every ARC state
-					   unknown: the check of -t */
 };
 
 struct runtime {
 	struct event_base	*base;
 	char			*conf_path;
-	struct loaded		 cur;		/* table is in snap, not here */
+	struct loaded		 cur;		/* the table is in snap */
 	struct snapshot		*snap;		/* struct table for workers */
 	struct dns_listener	*dns;
 	struct event		*sig_hup, *sig_term, *sig_int, *reclaim;

@@ -104,6 +104,7 @@ world(void)
 	char dir[] = "/tmp/fuzz_ctl.XXXXXX", *path, *text, *err = NULL;
 	enum mirror_state st[3];
 	struct zone **zones;
+	struct table *table;
 	struct loaded l;
 	FILE *fp;
 
@@ -124,8 +125,6 @@ world(void)
 	rmdir(dir);
 	rt = runtime_new(path, &l);
 	rt->snap = snapshot_new(1, free_table);
-	snapshot_publish(rt->snap, rt->cur.table);
-	rt->cur.table = NULL;
 	rt->mirror = mirror_new(rt->cur.conf);
 	(void)mirror_apply(rt->mirror, e, 2, "us-east-1", 1000);
 	/* serve the mirror's states, as runtime's rebuild does */
@@ -134,10 +133,12 @@ world(void)
 
 		st[i] = c != NULL ? c->state : MIRROR_UNKNOWN;
 	}
-	if (policy_eval(rt->cur.policy, st, &zones, &err) != 0)
+	if (policy_eval(rt->cur.policy, st, &zones, &err) != 0 ||
+	    table_build(rt->cur.conf, zones, &table, &err) != 0)
 		abort();
 	policy_commit(rt->cur.policy);
 	policy_zones_free(rt->cur.policy, zones);
+	snapshot_publish(rt->snap, table);
 	free(path);
 	free(text);
 	return rt;
