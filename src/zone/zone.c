@@ -43,7 +43,10 @@ zone_new(const uint8_t *origin, const char *file)
 	return z;
 }
 
-/* The node itself, its name and its record data are in z->arena. */
+/*
+ * The node itself, its name and its record data are in z->arena, and in
+ * a finished zone its lists too (compact()).
+ */
 static void
 node_free(struct zone_node *n)
 {
@@ -57,7 +60,7 @@ zone_free(struct zone *z)
 {
 	if (z == NULL)
 		return;
-	for (size_t i = 0; i < z->nnodes; i++)
+	for (size_t i = 0; !z->finished && i < z->nnodes; i++)
 		node_free(z->nodes[i]);
 	free(z->nodes);
 	namemap_free(z->index);
@@ -191,6 +194,8 @@ zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
 	struct zone_node *n;
 	struct zone_rrset *set = NULL;
 
+	if (z->finished)
+		return fail(errmsg, z, line, "the zone is finished");
 	if (!name_ok(owner, DNAME_MAXLEN, &len))
 		return fail(errmsg, z, line, "owner name longer than %d bytes",
 		    DNAME_MAXLEN);
@@ -250,6 +255,10 @@ node_for(struct zone *z, const uint8_t *owner, char **errmsg)
 	char text[DNAME_MAXLEN * 4 + 1];
 	size_t len;
 
+	if (z->finished) {
+		(void)fail(errmsg, z, 0, "the zone is finished");
+		return NULL;
+	}
 	if (!name_ok(owner, DNAME_MAXLEN, &len)) {
 		(void)fail(errmsg, z, 0, "owner name longer than %d bytes",
 		    DNAME_MAXLEN);
@@ -313,6 +322,35 @@ below_cut(const struct zone_node *n)
 	return false;
 }
 
+/*
+ * Nothing is added to a finished zone: its RRset and record lists move
+ * into the arena, without the slack of their growth and a malloc()
+ * header each.
+ */
+static void
+compact(struct zone *z)
+{
+	for (size_t i = 0; i < z->nnodes; i++) {
+		struct zone_node *n = z->nodes[i];
+		struct zone_rrset *sets;
+
+		if (n->nsets == 0)
+			continue;
+		sets = arena_alloc(&z->arena, n->nsets * sizeof(*sets));
+		memcpy(sets, n->sets, n->nsets * sizeof(*sets));
+		for (size_t j = 0; j < n->nsets; j++) {
+			struct zone_rdata *rd = arena_alloc(&z->arena,
+			    sets[j].count * sizeof(*rd));
+
+			memcpy(rd, sets[j].rd, sets[j].count * sizeof(*rd));
+			free(sets[j].rd);
+			sets[j].rd = rd;
+		}
+		free(n->sets);
+		n->sets = sets;
+	}
+}
+
 int
 zone_finish(struct zone *z, char **errmsg)
 {
@@ -357,6 +395,7 @@ zone_finish(struct zone *z, char **errmsg)
 	for (size_t i = 0; i < z->nnodes; i++)
 		if (below_cut(z->nodes[i]))
 			z->nodes[i]->flags |= ZONE_NODE_OCCLUDED;
+	compact(z);
 	z->finished = true;
 	return 0;
 }

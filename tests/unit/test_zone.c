@@ -904,3 +904,34 @@ Test(zone_built, servfail_cname_counts_as_a_cname)
 	free(err);
 	zone_free(z);
 }
+
+/* A finished zone is read only: its lists live in its arena now. */
+Test(zone_built, finished_zone_keeps_its_records_and_takes_no_more)
+{
+	struct zone *z = built_base(60, 60);
+	const struct zone_rrset *a;
+	uint8_t wire[DNAME_MAXLEN];
+	size_t len;
+	char *err = NULL;
+
+	add_ok(z, "www.example.test.", T_A, 60, "\xc0\0\2\1", 4);
+	add_ok(z, "www.example.test.", T_A, 60, "\xc0\0\2\2", 4);
+	add_ok(z, "www.example.test.", T_AAAA, 60,
+	    "\x20\1\xd\xb8\0\0\0\0\0\0\0\0\0\0\0\1", 16);
+	cr_assert_eq(zone_finish(z, &err), 0, "%s", err);
+	a = set_ok(z, "www.example.test.", T_A);
+	cr_expect_eq(a->count, 2);
+	cr_expect_eq(memcmp(a->rd[0].data, "\xc0\0\2\1", 4), 0);
+	cr_expect_eq(memcmp(a->rd[1].data, "\xc0\0\2\2", 4), 0);
+	cr_expect_eq(set_ok(z, "www.example.test.", T_AAAA)->rd[0].len, 16);
+	cr_expect_eq(set_ok(z, "example.test.", T_NS)->count, 1);
+	err = add_bad(z, "www.example.test.", T_A, 9);
+	cr_expect_str_eq(err, "(built):9: the zone is finished");
+	free(err);
+	err = NULL;
+	cr_assert_eq(dname_from_str("new.example.test.", NULL, wire, &len), 0);
+	cr_expect_eq(zone_add_node(z, wire, &err), ERR_INVAL);
+	cr_expect_str_eq(err, "(built): the zone is finished");
+	free(err);
+	zone_free(z);
+}
