@@ -6,10 +6,14 @@
 
 #include "util/xalloc.h"
 
+/*
+ * 24 bytes: the low half of the hash is enough to skip other keys, and
+ * (capacity below 2^32) to place a key again when the map grows.
+ */
 struct slot {
 	const uint8_t	*key;
-	uint64_t	 hash;
 	void		*value;
+	uint32_t	 hash;
 	uint16_t	 len;
 };
 
@@ -103,10 +107,11 @@ namemap_put(struct namemap *m, const uint8_t *key, size_t len, void *value)
 	for (j = h & m->mask; m->slots[j].key != NULL; j = (j + 1) & m->mask) {
 		struct slot *s = &m->slots[j];
 
-		if (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0)
+		if (s->hash == (uint32_t)h && s->len == len &&
+		    memcmp(s->key, key, len) == 0)
 			return s->value;
 	}
-	m->slots[j] = (struct slot){key, h, value, (uint16_t)len};
+	m->slots[j] = (struct slot){key, value, (uint32_t)h, (uint16_t)len};
 	m->count++;
 	return value;
 }
@@ -120,7 +125,8 @@ namemap_get(const struct namemap *m, const uint8_t *key, size_t len)
 	    j = (j + 1) & m->mask) {
 		const struct slot *s = &m->slots[j];
 
-		if (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0)
+		if (s->hash == (uint32_t)h && s->len == len &&
+		    memcmp(s->key, key, len) == 0)
 			return s->value;
 	}
 	return NULL;
