@@ -60,9 +60,9 @@ copy_tmpl(uint8_t *out, size_t off, const struct tmpl *t, size_t avail,
 		counts[0] = counts[1] = counts[2] = 0;
 		return 0;
 	}
-	memcpy(out + off, t->data, len);
+	memcpy(out + off, tmpl_data(t), len);
 	for (size_t i = 0; i < npatch; i++) {
-		const struct tmpl_patch *p = &t->patch[i];
+		const struct tmpl_patch *p = &tmpl_patches(t)[i];
 		size_t ptr;
 
 		if (p->val & TMPL_PATCH_INTERNAL)

@@ -557,27 +557,31 @@ enc_section(struct enc *e, const struct rrref *rr, size_t n, uint16_t class)
 	return count;
 }
 
+/* Is stored template a the template hdr would be, with patch and data? */
 static bool
-tmpl_same(const struct tmpl *a, const struct tmpl *b)
+tmpl_same(const struct tmpl *a, const struct tmpl *hdr,
+    const struct tmpl_patch *patch, const uint8_t *data)
 {
-	return a->flags == b->flags && a->an == b->an && a->ns == b->ns &&
-	    a->ar == b->ar && a->len == b->len && a->ar_off == b->ar_off &&
-	    a->npatch == b->npatch && a->npatch_noar == b->npatch_noar &&
-	    a->need_ar == b->need_ar &&
-	    memcmp(a->patch, b->patch, a->npatch * sizeof(*a->patch)) == 0 &&
-	    memcmp(a->data, b->data, a->len) == 0;
+	return a->flags == hdr->flags && a->an == hdr->an &&
+	    a->ns == hdr->ns && a->ar == hdr->ar && a->len == hdr->len &&
+	    a->ar_off == hdr->ar_off && a->npatch == hdr->npatch &&
+	    a->npatch_noar == hdr->npatch_noar &&
+	    a->need_ar == hdr->need_ar &&
+	    memcmp(tmpl_patches(a), patch, a->npatch * sizeof(*patch)) == 0 &&
+	    memcmp(tmpl_data(a), data, a->len) == 0;
 }
 
 static uint64_t
-tmpl_hash(const struct tmpl *tp)
+tmpl_hash(const struct tmpl *hdr, const struct tmpl_patch *patch,
+    const uint8_t *data)
 {
-	uint64_t h = namemap_hash(tp->data, tp->len);
+	uint64_t h = namemap_hash(data, hdr->len);
 
-	h ^= namemap_hash((const uint8_t *)tp->patch,
-	    tp->npatch * sizeof(*tp->patch)) * 0x9e3779b97f4a7c15ULL;
-	return h ^ ((uint64_t)tp->flags << 48 | (uint64_t)tp->an << 32 |
-	    (uint64_t)tp->ns << 16 | tp->ar) ^ tp->ar_off ^
-	    ((uint64_t)tp->need_ar << 63);
+	h ^= namemap_hash((const uint8_t *)patch,
+	    hdr->npatch * sizeof(*patch)) * 0x9e3779b97f4a7c15ULL;
+	return h ^ ((uint64_t)hdr->flags << 48 | (uint64_t)hdr->an << 32 |
+	    (uint64_t)hdr->ns << 16 | hdr->ar) ^ hdr->ar_off ^
+	    ((uint64_t)hdr->need_ar << 63);
 }
 
 static void
@@ -605,15 +609,17 @@ tmplset_grow(struct tmplset *set)
 	set->mask = cap - 1;
 }
 
-/* The template made before with the content of tp (hash h), or NULL. */
+/* The template made before with this content (hash h), or NULL. */
 static const struct tmpl *
-tmplset_find(const struct tmplset *set, const struct tmpl *tp, uint64_t h)
+tmplset_find(const struct tmplset *set, const struct tmpl *hdr,
+    const struct tmpl_patch *patch, const uint8_t *data, uint64_t h)
 {
 	if (set->slot == NULL)
 		return NULL;
 	for (size_t j = h & set->mask; set->slot[j] != NULL;
 	    j = (j + 1) & set->mask)
-		if (set->hash[j] == h && tmpl_same(set->slot[j], tp))
+		if (set->hash[j] == h &&
+		    tmpl_same(set->slot[j], hdr, patch, data))
 			return set->slot[j];
 	return NULL;
 }
@@ -648,13 +654,12 @@ static const struct tmpl *
 make_tmpl(struct table *t, struct enc *e, const struct ans *a,
     const uint8_t *pattern, uint16_t class, char **errmsg)
 {
-	struct tmpl *tp, cand;
+	struct tmpl *tp, hdr;
 	const struct tmpl *same;
 	uint64_t h;
 	struct tmpl_patch *patch;
 	uint16_t an, ns, ar;
 	size_t ar_off, npatch_noar = 0;
-	uint8_t *data;
 	uint16_t flags;
 
 	enc_start(e, pattern);
@@ -681,28 +686,24 @@ make_tmpl(struct table *t, struct enc *e, const struct ans *a,
 	for (size_t i = 0; i < e->npatch; i++)
 		if (e->patch[i].pos < ar_off)
 			npatch_noar++;
-	cand = (struct tmpl){
+	hdr = (struct tmpl){
 		.flags = flags,
 		.an = an, .ns = ns, .ar = ar,
 		.len = (uint16_t)e->len, .ar_off = (uint16_t)ar_off,
 		.npatch = (uint16_t)e->npatch,
 		.npatch_noar = (uint16_t)npatch_noar,
 		.need_ar = a->need_ar,
-		.patch = e->patch, .data = e->buf,
 	};
-	h = tmpl_hash(&cand);
-	same = tmplset_find(&e->seen, &cand, h);
+	h = tmpl_hash(&hdr, e->patch, e->buf);
+	same = tmplset_find(&e->seen, &hdr, e->patch, e->buf, h);
 	if (same != NULL)
 		return same;
 	tp = arena_alloc(&t->arena, sizeof(*tp) + e->npatch * sizeof(*patch) +
 	    e->len);
+	*tp = hdr;
 	patch = (struct tmpl_patch *)(tp + 1);
-	data = (uint8_t *)(patch + e->npatch);
 	memcpy(patch, e->patch, e->npatch * sizeof(*patch));
-	memcpy(data, e->buf, e->len);
-	*tp = cand;
-	tp->patch = patch;
-	tp->data = data;
+	memcpy(patch + e->npatch, e->buf, e->len);
 	tmplset_add(&e->seen, tp, h);
 	return tp;
 }

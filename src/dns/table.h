@@ -53,9 +53,20 @@ struct tmpl {
 	uint16_t		 npatch;
 	uint16_t		 npatch_noar; /* patches before ar_off */
 	bool			 need_ar; /* glue that must not be dropped */
-	const struct tmpl_patch	*patch;	/* sorted by pos */
-	const uint8_t		*data;
+	/* then npatch patches, sorted by pos, then len bytes of data */
 };
+
+static inline const struct tmpl_patch *
+tmpl_patches(const struct tmpl *t)
+{
+	return (const struct tmpl_patch *)(t + 1);
+}
+
+static inline const uint8_t *
+tmpl_data(const struct tmpl *t)
+{
+	return (const uint8_t *)(tmpl_patches(t) + t->npatch);
+}
 
 /*
  * Build the table for conf, whose zone blocks i are zones[i] (finished,

@@ -222,12 +222,12 @@ check_tmpl(const struct tmpl *t, const char *what)
 	cr_assert_leq(t->ar_off, t->len, "%s", what);
 	cr_assert_leq(t->npatch_noar, t->npatch, "%s", what);
 	for (size_t i = 0; i < t->npatch; i++) {
-		const struct tmpl_patch *p = &t->patch[i];
+		const struct tmpl_patch *p = &tmpl_patches(t)[i];
 
 		cr_assert_leq(p->pos + 2u, t->len, "%s: patch %zu at %u", what,
 		    i, p->pos);
 		if (i > 0)
-			cr_assert_gt(p->pos, t->patch[i - 1].pos,
+			cr_assert_gt(p->pos, tmpl_patches(t)[i - 1].pos,
 			    "%s: patches not sorted", what);
 		if (p->val & TMPL_PATCH_INTERNAL)
 			cr_assert_lt(p->val & 0x7fff, p->pos, "%s: internal "
@@ -341,8 +341,8 @@ Test(table, wildcard_template)
 	cr_expect_eq(t->an, 1);
 	/* The owner is the question name: one whole-name patch. */
 	cr_assert_geq(t->npatch, 1);
-	cr_expect_eq(t->patch[0].val, TMPL_QNAME_FULL);
-	cr_expect_eq(t->patch[0].pos, 0);
+	cr_expect_eq(tmpl_patches(t)[0].val, TMPL_QNAME_FULL);
+	cr_expect_eq(tmpl_patches(t)[0].pos, 0);
 	cr_expect_eq(look(0, "other.wild.example.test.", T_A), t);
 	/* A type the wildcard lacks: NODATA. */
 	t = look(0, "x.wild.example.test.", T_TXT);
@@ -525,7 +525,7 @@ Test(table_zones, identical_answers_share_one_template)
 	cr_expect_neq(a1, b);
 	cr_expect_eq(a1->an, 1);
 	cr_expect_eq(b->an, 1);
-	cr_expect_neq(memcmp(a1->data, b->data, a1->len), 0);
+	cr_expect_neq(memcmp(tmpl_data(a1), tmpl_data(b), a1->len), 0);
 	/* ANY (RFC 8482 HINFO with the node's TTL) is shared too. */
 	cr_expect_eq(look_in(&w, "aa.example.test.", T_ANY),
 	    look_in(&w, "dd.example.test.", T_ANY));
