@@ -339,9 +339,11 @@ compact(struct zone *z)
 		sets = arena_alloc(&z->arena, n->nsets * sizeof(*sets));
 		memcpy(sets, n->sets, n->nsets * sizeof(*sets));
 		for (size_t j = 0; j < n->nsets; j++) {
-			struct zone_rdata *rd = arena_alloc(&z->arena,
-			    sets[j].count * sizeof(*rd));
+			struct zone_rdata *rd;
 
+			if (sets[j].count == 0)
+				continue;	/* a placeholder: no list */
+			rd = arena_alloc(&z->arena, sets[j].count * sizeof(*rd));
 			memcpy(rd, sets[j].rd, sets[j].count * sizeof(*rd));
 			free(sets[j].rd);
 			sets[j].rd = rd;
