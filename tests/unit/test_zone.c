@@ -918,7 +918,12 @@ Test(zone_built, finished_zone_keeps_its_records_and_takes_no_more)
 	add_ok(z, "www.example.test.", T_A, 60, "\xc0\0\2\2", 4);
 	add_ok(z, "www.example.test.", T_AAAA, 60,
 	    "\x20\1\xd\xb8\0\0\0\0\0\0\0\0\0\0\0\1", 16);
+	/* A placeholder (ARC state unknown) has no records to move. */
+	cr_assert_eq(dname_from_str("api.example.test.", NULL, wire, &len), 0);
+	cr_assert_eq(zone_add_servfail(z, wire, T_A, &err), 0, "%s", err);
 	cr_assert_eq(zone_finish(z, &err), 0, "%s", err);
+	cr_expect(set_ok(z, "api.example.test.", T_A)->servfail);
+	cr_expect_eq(set_ok(z, "api.example.test.", T_A)->count, 0);
 	a = set_ok(z, "www.example.test.", T_A);
 	cr_expect_eq(a->count, 2);
 	cr_expect_eq(memcmp(a->rd[0].data, "\xc0\0\2\1", 4), 0);
