@@ -132,7 +132,6 @@ runtime_unload(struct loaded *l)
 	memset(l, 0, sizeof(*l));
 }
 
-
 struct runtime *
 runtime_new(const char *conf_path, struct loaded *loaded)
 {
@@ -613,8 +612,7 @@ runtime_reload(struct runtime *rt, char **errmsg)
 	}
 	policy_inherit(l.policy, rt->cur.policy);
 	arc_stop(rt);
-	runtime_unload(&rt->cur);
-	trim_wanted = true;	/* the old zones: trimmed with the old table */
+	runtime_unload(&rt->cur);	/* trimmed with the old table */
 	rt->cur = l;
 	apply_log(rt->cur.conf);
 	rt->reloads++;

@@ -612,7 +612,7 @@ address_taken(const struct netaddr *a, int type)
 {
 	const char *path;
 	char want[40], line[512], local[40];
-	unsigned port, state;
+	unsigned port;
 	bool found = false;
 	FILE *fp;
 
@@ -642,9 +642,8 @@ address_taken(const struct netaddr *a, int type)
 		if (sscanf(line, " %*u: %39[0-9A-Fa-f]:%x %*s %x", local, &p,
 		    &st) != 3)
 			continue;
-		state = st;
 		found = p == port && strcasecmp(local, want) == 0 &&
-		    (type == SOCK_DGRAM || state == 0x0A);	/* TCP_LISTEN */
+		    (type == SOCK_DGRAM || st == 0x0A);	/* TCP_LISTEN */
 	}
 	fclose(fp);
 	return found;

@@ -39,6 +39,8 @@
 #define MAX_CHAIN	8	/* CNAME hops followed at build time */
 #define MAX_RRREF	256	/* RRsets in one section */
 #define MAX_DICT	256	/* names remembered for compression */
+#define MAX_MSG		65535	/* a template's data */
+#define MAX_PATCH	4096	/* its compression pointers */
 /* Internal pointers must stay below 0x4000 whatever the question. */
 #define MAX_INTERNAL_OFF (0x3fff - 12 - DNAME_MAXLEN - 4)
 
@@ -100,21 +102,8 @@ struct table {
 	size_t			 nviews;
 	struct tchaos		 chaos[4];
 	uint16_t		 edns_size;
-	void			**owned;	/* every block to free */
-	size_t			 nowned, capowned;
-	struct arena		 arena;		/* nodes, types, templates */
+	struct arena		 arena;		/* everything the table holds */
 };
-
-static void *
-own(struct table *t, void *p)
-{
-	if (t->nowned == t->capowned) {
-		t->capowned = t->capowned ? t->capowned * 2 : 256;
-		t->owned = xrealloc(t->owned, t->capowned, sizeof(*t->owned));
-	}
-	t->owned[t->nowned++] = p;
-	return p;
-}
 
 void
 table_free(struct table *t)
@@ -127,9 +116,6 @@ table_free(struct table *t)
 			xfr_free(t->views[i].xfr[j]);
 		free(t->views[i].xfr);
 	}
-	for (size_t i = 0; i < t->nowned; i++)
-		free(t->owned[i]);
-	free(t->owned);
 	arena_free(&t->arena);
 	free(t->views);
 	viewset_free(t->viewset);
@@ -386,26 +372,22 @@ struct dict_entry {
 	uint16_t	val;			/* patch value */
 };
 
-/*
- * The templates made so far, by content: most names share their NODATA
- * and ANY answers (and many their data ones), and one copy serves all.
- */
-struct tmplset {
-	const struct tmpl	**slot;
-	uint64_t		*hash;
-	size_t			 mask;	/* capacity - 1, a power of 2 */
-	size_t			 count;
-};
-
 struct enc {
-	uint8_t			 buf[65535];
+	uint8_t			 buf[MAX_MSG];
 	size_t			 len;
-	struct tmpl_patch	 patch[4096];
+	struct tmpl_patch	 patch[MAX_PATCH];
 	size_t			 npatch;
 	struct dict_entry	 dict[MAX_DICT];
 	size_t			 ndict;
 	bool			 overflow;
-	struct tmplset		 seen;
+	/*
+	 * The templates made so far, keyed by their bytes (header, patches,
+	 * data): most names share their NODATA and ANY answers, and many
+	 * their data ones, and one copy serves all. cand is the next one.
+	 */
+	struct namemap		*seen;
+	_Alignas(struct tmpl) uint8_t cand[sizeof(struct tmpl) +
+	    MAX_PATCH * sizeof(struct tmpl_patch) + MAX_MSG];
 };
 
 static void
@@ -557,95 +539,6 @@ enc_section(struct enc *e, const struct rrref *rr, size_t n, uint16_t class)
 	return count;
 }
 
-/* Is stored template a the template hdr would be, with patch and data? */
-static bool
-tmpl_same(const struct tmpl *a, const struct tmpl *hdr,
-    const struct tmpl_patch *patch, const uint8_t *data)
-{
-	return a->flags == hdr->flags && a->an == hdr->an &&
-	    a->ns == hdr->ns && a->ar == hdr->ar && a->len == hdr->len &&
-	    a->ar_off == hdr->ar_off && a->npatch == hdr->npatch &&
-	    a->npatch_noar == hdr->npatch_noar &&
-	    a->need_ar == hdr->need_ar &&
-	    memcmp(tmpl_patches(a), patch, a->npatch * sizeof(*patch)) == 0 &&
-	    memcmp(tmpl_data(a), data, a->len) == 0;
-}
-
-static uint64_t
-tmpl_hash(const struct tmpl *hdr, const struct tmpl_patch *patch,
-    const uint8_t *data)
-{
-	uint64_t h = namemap_hash(data, hdr->len);
-
-	h ^= namemap_hash((const uint8_t *)patch,
-	    hdr->npatch * sizeof(*patch)) * 0x9e3779b97f4a7c15ULL;
-	return h ^ ((uint64_t)hdr->flags << 48 | (uint64_t)hdr->an << 32 |
-	    (uint64_t)hdr->ns << 16 | hdr->ar) ^ hdr->ar_off ^
-	    ((uint64_t)hdr->need_ar << 63);
-}
-
-static void
-tmplset_grow(struct tmplset *set)
-{
-	size_t cap = set->slot == NULL ? 1024 : (set->mask + 1) * 2;
-	const struct tmpl **slot = xcalloc(cap, sizeof(*slot));
-	uint64_t *hash = xcalloc(cap, sizeof(*hash));
-
-	for (size_t i = 0; set->slot != NULL && i <= set->mask; i++) {
-		size_t j;
-
-		if (set->slot[i] == NULL)
-			continue;
-		for (j = set->hash[i] & (cap - 1); slot[j] != NULL;
-		    j = (j + 1) & (cap - 1))
-			;
-		slot[j] = set->slot[i];
-		hash[j] = set->hash[i];
-	}
-	free(set->slot);
-	free(set->hash);
-	set->slot = slot;
-	set->hash = hash;
-	set->mask = cap - 1;
-}
-
-/* The template made before with this content (hash h), or NULL. */
-static const struct tmpl *
-tmplset_find(const struct tmplset *set, const struct tmpl *hdr,
-    const struct tmpl_patch *patch, const uint8_t *data, uint64_t h)
-{
-	if (set->slot == NULL)
-		return NULL;
-	for (size_t j = h & set->mask; set->slot[j] != NULL;
-	    j = (j + 1) & set->mask)
-		if (set->hash[j] == h &&
-		    tmpl_same(set->slot[j], hdr, patch, data))
-			return set->slot[j];
-	return NULL;
-}
-
-static void
-tmplset_add(struct tmplset *set, const struct tmpl *tp, uint64_t h)
-{
-	size_t j;
-
-	if (set->slot == NULL || (set->count + 1) * 2 > set->mask + 1)
-		tmplset_grow(set);
-	for (j = h & set->mask; set->slot[j] != NULL; j = (j + 1) & set->mask)
-		;
-	set->slot[j] = tp;
-	set->hash[j] = h;
-	set->count++;
-}
-
-static void
-tmplset_clear(struct tmplset *set)
-{
-	free(set->slot);
-	free(set->hash);
-	memset(set, 0, sizeof(*set));
-}
-
 /*
  * Encode a resolved answer into a template owned by t: a new one, or the
  * same one as before when an earlier answer encoded to the same bytes.
@@ -654,27 +547,24 @@ static const struct tmpl *
 make_tmpl(struct table *t, struct enc *e, const struct ans *a,
     const uint8_t *pattern, uint16_t class, char **errmsg)
 {
-	struct tmpl *tp, hdr;
-	const struct tmpl *same;
-	uint64_t h;
-	struct tmpl_patch *patch;
-	uint16_t an, ns, ar;
-	size_t ar_off, npatch_noar = 0;
-	uint16_t flags;
+	struct tmpl *c = (struct tmpl *)e->cand, *tp;
+	size_t ar_off, npatch_noar = 0, size;
 
 	enc_start(e, pattern);
+	memset(c, 0, sizeof(*c));	/* padding too: the bytes are the key */
 	if (a->servfail) {
 		/* Nothing but the rcode: not authoritative for this one. */
 		static const struct ans empty;
 
 		a = &empty;
-		flags = RCODE_SERVFAIL;
+		c->flags = RCODE_SERVFAIL;
 	} else
-		flags = (uint16_t)((a->aa ? FLAG_AA : 0) | (a->rcode & 0xf));
-	an = enc_section(e, a->sec[SEC_AN], a->n[SEC_AN], class);
-	ns = enc_section(e, a->sec[SEC_NS], a->n[SEC_NS], class);
+		c->flags = (uint16_t)((a->aa ? FLAG_AA : 0) |
+		    (a->rcode & 0xf));
+	c->an = enc_section(e, a->sec[SEC_AN], a->n[SEC_AN], class);
+	c->ns = enc_section(e, a->sec[SEC_NS], a->n[SEC_NS], class);
 	ar_off = e->len;
-	ar = enc_section(e, a->sec[SEC_AR], a->n[SEC_AR], class);
+	c->ar = enc_section(e, a->sec[SEC_AR], a->n[SEC_AR], class);
 	if (e->overflow || e->len > 65535 - 12 - DNAME_MAXLEN - 4 - 11) {
 		char text[DNAME_MAXLEN * 4 + 1];
 
@@ -686,25 +576,21 @@ make_tmpl(struct table *t, struct enc *e, const struct ans *a,
 	for (size_t i = 0; i < e->npatch; i++)
 		if (e->patch[i].pos < ar_off)
 			npatch_noar++;
-	hdr = (struct tmpl){
-		.flags = flags,
-		.an = an, .ns = ns, .ar = ar,
-		.len = (uint16_t)e->len, .ar_off = (uint16_t)ar_off,
-		.npatch = (uint16_t)e->npatch,
-		.npatch_noar = (uint16_t)npatch_noar,
-		.need_ar = a->need_ar,
-	};
-	h = tmpl_hash(&hdr, e->patch, e->buf);
-	same = tmplset_find(&e->seen, &hdr, e->patch, e->buf, h);
-	if (same != NULL)
-		return same;
-	tp = arena_alloc(&t->arena, sizeof(*tp) + e->npatch * sizeof(*patch) +
+	c->len = (uint16_t)e->len;
+	c->ar_off = (uint16_t)ar_off;
+	c->npatch = (uint16_t)e->npatch;
+	c->npatch_noar = (uint16_t)npatch_noar;
+	c->need_ar = a->need_ar;
+	memcpy(c + 1, e->patch, e->npatch * sizeof(*e->patch));
+	memcpy((uint8_t *)(c + 1) + e->npatch * sizeof(*e->patch), e->buf,
 	    e->len);
-	*tp = hdr;
-	patch = (struct tmpl_patch *)(tp + 1);
-	memcpy(patch, e->patch, e->npatch * sizeof(*patch));
-	memcpy(patch + e->npatch, e->buf, e->len);
-	tmplset_add(&e->seen, tp, h);
+	size = sizeof(*c) + e->npatch * sizeof(*e->patch) + e->len;
+	tp = namemap_get(e->seen, e->cand, size);
+	if (tp != NULL)
+		return tp;
+	tp = arena_alloc(&t->arena, size);
+	memcpy(tp, c, size);
+	(void)namemap_put(e->seen, (const uint8_t *)tp, size, tp);
 	return tp;
 }
 
@@ -981,7 +867,7 @@ compile_chaos(struct build *b, struct ans *a, const struct conf *conf)
 			continue;
 		if (tlen > 255)
 			tlen = 255;
-		rd = own(b->t, xmalloc(sizeof(*rd) + tlen + 1));
+		rd = arena_alloc(&b->t->arena, sizeof(*rd) + tlen + 1);
 		rd->len = (uint16_t)(tlen + 1);
 		rd->data = (uint8_t *)(rd + 1);
 		rd->data[0] = (uint8_t)tlen;
@@ -1004,12 +890,12 @@ table_build(const struct conf *conf, struct zone *const *zones,
 	struct build b = {t, e, errmsg, 0};
 	int ret = 0;
 
-	e->seen = (struct tmplset){0};
+	e->seen = namemap_new(1024);
 	t->viewset = viewset_new(conf);
 	t->edns_size = conf->server.edns_size;
 	t->nchaos_clients = conf->server.nchaos_clients;
-	t->chaos_clients = own(t, xcalloc(t->nchaos_clients + 1,
-	    sizeof(*t->chaos_clients)));
+	t->chaos_clients = arena_alloc(&t->arena, (t->nchaos_clients + 1) *
+	    sizeof(*t->chaos_clients));
 	memcpy(t->chaos_clients, conf->server.chaos_clients,
 	    t->nchaos_clients * sizeof(*t->chaos_clients));
 	t->nviews = conf->nviews;
@@ -1047,7 +933,7 @@ table_build(const struct conf *conf, struct zone *const *zones,
 	if (ret == 0)
 		ret = compile_chaos(&b, a, conf);
 	free(a);
-	tmplset_clear(&e->seen);
+	namemap_free(e->seen);
 	free(e);
 	if (ret != 0) {
 		table_free(t);
@@ -1162,15 +1048,15 @@ table_set_state(struct table *t, const struct mirror *m,
 	t->last_success_ms = last_success_ms;
 	t->stale_after_ms = stale_after_ms;
 	t->nctls = m != NULL ? mirror_count(m) : 0;
-	t->ctls = own(t, xcalloc(t->nctls + 1, sizeof(*t->ctls)));
+	t->ctls = arena_alloc(&t->arena, (t->nctls + 1) * sizeof(*t->ctls));
 	for (size_t i = 0; i < t->nctls; i++) {
 		const struct mirror_control *c = mirror_control(m, i);
 		struct tstate *ts = &t->ctls[i];
 		const char *st = mirror_state_name(c->state);
 
-		ts->name = own(t, xstrdup(c->name));
+		ts->name = arena_strdup(&t->arena, c->name);
 		ts->endpoint = c->endpoint != NULL ?
-		    own(t, xstrdup(c->endpoint)) : NULL;
+		    arena_strdup(&t->arena, c->endpoint) : NULL;
 		ts->state = c->state;
 		ts->missing = c->missing;
 		ts->changed_ms = c->changed_ms;
@@ -1193,9 +1079,9 @@ table_set_state(struct table *t, const struct mirror *m,
 void
 table_set_extra(struct table *t, const char *const *lines, size_t n)
 {
-	t->extra = own(t, xcalloc(n + 1, sizeof(*t->extra)));
+	t->extra = arena_alloc(&t->arena, (n + 1) * sizeof(*t->extra));
 	for (size_t i = 0; i < n; i++)
-		t->extra[i] = own(t, xstrdup(lines[i]));
+		t->extra[i] = arena_strdup(&t->arena, lines[i]);
 	t->nextra = n;
 }
 

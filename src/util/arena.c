@@ -38,6 +38,14 @@ arena_alloc(struct arena *a, size_t size)
 	return p;
 }
 
+char *
+arena_strdup(struct arena *a, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(arena_alloc(a, n), s, n);
+}
+
 void
 arena_free(struct arena *a)
 {

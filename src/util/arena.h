@@ -22,6 +22,8 @@ struct arena {
 
 /* size bytes, zeroed, aligned for any pointer or integer; never NULL. */
 void	*arena_alloc(struct arena *a, size_t size);
+/* A copy of the string s. */
+char	*arena_strdup(struct arena *a, const char *s);
 /* Free every block; the arena is empty and usable again. */
 void	 arena_free(struct arena *a);
 

@@ -14,7 +14,7 @@ struct slot {
 	const uint8_t	*key;
 	void		*value;
 	uint32_t	 hash;
-	uint16_t	 len;
+	uint32_t	 len;
 };
 
 struct namemap {
@@ -111,7 +111,7 @@ namemap_put(struct namemap *m, const uint8_t *key, size_t len, void *value)
 		    memcmp(s->key, key, len) == 0)
 			return s->value;
 	}
-	m->slots[j] = (struct slot){key, value, (uint32_t)h, (uint16_t)len};
+	m->slots[j] = (struct slot){key, value, (uint32_t)h, (uint32_t)len};
 	m->count++;
 	return value;
 }

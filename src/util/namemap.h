@@ -1,5 +1,6 @@
 /*
- * namemap.h -- hash map from lower-case wire names to pointers.
+ * namemap.h -- hash map from byte strings to pointers: lower-case wire
+ * names, and (dns/table.c) whole answer templates.
  *
  * Built once (namemap_put), then read by any number of threads at once
  * (namemap_get does no allocation and writes nothing). Keys are borrowed:

@@ -183,31 +183,48 @@ rdata_ok(uint16_t type, const uint8_t *rd, size_t rdlen)
 	}
 }
 
+/* The node for owner (any case), made if need be; NULL and *errmsg if not. */
+static struct zone_node *
+node_for(struct zone *z, const uint8_t *owner, int line, char **errmsg)
+{
+	uint8_t name[DNAME_MAXLEN];
+	char text[DNAME_MAXLEN * 4 + 1];
+	size_t len;
+
+	if (z->finished) {
+		(void)fail(errmsg, z, line, "the zone is finished");
+		return NULL;
+	}
+	if (!name_ok(owner, DNAME_MAXLEN, &len)) {
+		(void)fail(errmsg, z, line, "owner name longer than %d bytes",
+		    DNAME_MAXLEN);
+		return NULL;
+	}
+	dname_lower(name, owner, len);
+	if (!dname_is_subdomain(name, z->origin)) {
+		dname_to_str(name, text, sizeof(text));
+		(void)fail(errmsg, z, line, "%s is outside the zone", text);
+		return NULL;
+	}
+	return node_get_or_add(z, name, len);
+}
+
 int
 zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
     uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, int line,
     char **errmsg)
 {
-	uint8_t name[DNAME_MAXLEN];
-	size_t len;
 	char text[DNAME_MAXLEN * 4 + 1];
-	struct zone_node *n;
+	struct zone_node *n = node_for(z, owner, line, errmsg);
 	struct zone_rrset *set = NULL;
 
-	if (z->finished)
-		return fail(errmsg, z, line, "the zone is finished");
-	if (!name_ok(owner, DNAME_MAXLEN, &len))
-		return fail(errmsg, z, line, "owner name longer than %d bytes",
-		    DNAME_MAXLEN);
-	dname_lower(name, owner, len);
-	dname_to_str(name, text, sizeof(text));
-	if (!dname_is_subdomain(name, z->origin))
-		return fail(errmsg, z, line, "%s is outside the zone", text);
+	if (n == NULL)
+		return ERR_INVAL;
+	dname_to_str(n->name, text, sizeof(text));
 	if (type == TYPE_DNAME)
 		return fail(errmsg, z, line, "%s: DNAME is not supported "
 		    "(RFC 6672 redirection is not implemented): use CNAME "
 		    "records", text);
-	n = node_get_or_add(z, name, len);
 	for (size_t i = 0; i < n->nsets; i++)
 		if (n->sets[i].type == type)
 			set = &n->sets[i];
@@ -248,42 +265,18 @@ zone_add_rr(struct zone *z, const uint8_t *owner, uint16_t type,
 }
 
 /* The node for owner, created if need be; NULL with *errmsg if outside. */
-static struct zone_node *
-node_for(struct zone *z, const uint8_t *owner, char **errmsg)
-{
-	uint8_t name[DNAME_MAXLEN];
-	char text[DNAME_MAXLEN * 4 + 1];
-	size_t len;
-
-	if (z->finished) {
-		(void)fail(errmsg, z, 0, "the zone is finished");
-		return NULL;
-	}
-	if (!name_ok(owner, DNAME_MAXLEN, &len)) {
-		(void)fail(errmsg, z, 0, "owner name longer than %d bytes",
-		    DNAME_MAXLEN);
-		return NULL;
-	}
-	dname_lower(name, owner, len);
-	if (!dname_is_subdomain(name, z->origin)) {
-		dname_to_str(name, text, sizeof(text));
-		(void)fail(errmsg, z, 0, "%s is outside the zone", text);
-		return NULL;
-	}
-	return node_get_or_add(z, name, len);
-}
 
 int
 zone_add_node(struct zone *z, const uint8_t *owner, char **errmsg)
 {
-	return node_for(z, owner, errmsg) == NULL ? ERR_INVAL : 0;
+	return node_for(z, owner, 0, errmsg) == NULL ? ERR_INVAL : 0;
 }
 
 static int
 add_placeholder(struct zone *z, const uint8_t *owner, uint16_t type,
     bool withdrawn, char **errmsg)
 {
-	struct zone_node *n = node_for(z, owner, errmsg);
+	struct zone_node *n = node_for(z, owner, 0, errmsg);
 	char text[DNAME_MAXLEN * 4 + 1];
 
 	if (n == NULL)

@@ -126,9 +126,11 @@ def compare(ours, theirs, qtype):
 
 
 def ask_both(d, k, qname, qtype, kw, tcp=False):
+    """(difference or None, whether knot's reply carries data)."""
     ours = query_at(d.port, qname, qtype, tcp=tcp, timeout=2.0, qid=0x5151, **kw)
     theirs = query_at(k.port, qname, qtype, tcp=tcp, timeout=2.0, qid=0x5151, **kw)
-    return compare(ours, theirs, qtype)
+    data = theirs is not None and theirs.rcode == 0 and bool(theirs.answer)
+    return compare(ours, theirs, qtype), data
 
 
 def main(t):
@@ -138,7 +140,7 @@ def main(t):
     d = Daemon(t, "answers.yaml.in")
     d.start()
     k = KnotAuth(t, ZONES).start()
-    asked = 0
+    asked = with_data = 0
     grid = [(qname_of(n), TYPES) for n in NAMES] + \
         [(n, [ty] + TYPES) for n, ty in RICH] + \
         [("tricky.test." if n == "@" else n + ".tricky.test.", TYPES) for n in TRICKY]
@@ -147,13 +149,15 @@ def main(t):
         for qtype in types:
             for label, kw in VARIANTS:
                 asked += 1
-                why = ask_both(d, k, qname, qtype, kw)
+                why, data = ask_both(d, k, qname, qtype, kw)
+                with_data += data
                 if why:
                     diffs.append("%s %s %s (udp): %s" % (qname, qtype, label, why))
         for qtype in TCP_TYPES:
             for label, kw in TCP_VARIANTS:
                 asked += 1
-                why = ask_both(d, k, qname, qtype, kw, tcp=True)
+                why, data = ask_both(d, k, qname, qtype, kw, tcp=True)
+                with_data += data
                 if why:
                     diffs.append("%s %s %s (tcp): %s" % (qname, qtype, label, why))
         t.ok(not diffs, "%s: %d types x %d variants (udp) and %d x %d (tcp) answered as "
@@ -161,8 +165,10 @@ def main(t):
                             len(TCP_VARIANTS)),
              "\n".join(diffs[:6]) + ("\n... %d more" % (len(diffs) - 6)
                                      if len(diffs) > 6 else ""))
-    t.is_(asked, sum(len(types) * len(VARIANTS) + len(TCP_TYPES) * len(TCP_VARIANTS)
-                     for _, types in grid), "every query was asked of both")
+    # Not a vacuous agreement: had either side failed to load the zones,
+    # both would agree on REFUSED everywhere.
+    t.ok(with_data >= asked // 8, "the grid compares answers, not only "
+         "errors: %d of %d replies carry data" % (with_data, asked))
     t.ok(d.alive(), "arcdnsd still running")
     k.stop()
     d.stop()

@@ -42,6 +42,7 @@ Test(arena, large_pieces_get_their_own_block)
 	memset(big, 1, 100000);
 	cr_expect_eq(a.nblocks, 2);
 	cr_expect_eq(next, small + 16, "the small block goes on");
+	cr_expect_str_eq(arena_strdup(&a, "us-east-1"), "us-east-1");
 	arena_free(&a);
 	/* Usable again after a free. */
 	cr_expect_not_null(arena_alloc(&a, 8));
