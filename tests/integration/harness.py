@@ -18,7 +18,7 @@ What lives here:
   wire      build_query(), parse_message(): a small DNS codec for crafted
             packets and exact checks (TTLs, flags, rdata bytes).
   net       udp_exchange(), tcp_* helpers, all with timeouts.
-  Daemon    config from a template in tests/data, ephemeral loopback ports,
+  Daemon    config from a template in tests/data, free loopback ports (free_port),
             "$ARCDNSD -f -c conf", wait for "ready:", TERM then KILL by PID,
             log dumped as TAP diagnostics when a check failed.
   dig/kdig/drill wrappers that parse the tools' text output (DigReply).
@@ -687,44 +687,44 @@ def have_ipv6_loopback():
         s.close()
 
 
-def _try_bind(fam, kind, host, port):
-    s = socket.socket(fam, kind)
+def _ephemeral_range():
     try:
-        s.bind((host, port))
-        return s
-    except OSError:
-        s.close()
-        return None
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
-def free_port(hosts=("127.0.0.1",), attempts=64):
-    """A port number free for UDP and TCP on every host (then released).
-
-    The kernel picks a UDP port; TCP (and the other hosts) must take the
-    same number. A race with another process remains possible: Daemon
-    retries the start when the daemon reports EADDRINUSE."""
+def free_port(hosts=("127.0.0.1",), attempts=200, taken=()):
+    """A loopback port free for UDP and TCP on every host (then released),
+    outside the kernel's ephemeral range. The kernel never hands such a
+    port to an outgoing socket: not between this choice and the bind, not
+    across a restart on the same port, and never to a client of the same
+    user that sets SO_REUSEPORT, as dig does; such a client can otherwise
+    be bound to the very port it queries and read its own query back. A
+    race with another test remains possible: Daemon retries the start
+    when the daemon reports EADDRINUSE."""
+    lo, hi = _ephemeral_range()
+    first, last = (10000, lo - 1) if lo > 11000 else (hi + 1, 65535)
     for _ in range(attempts):
-        first = _try_bind(family_of(hosts[0]), socket.SOCK_DGRAM, hosts[0], 0)
-        if first is None:
+        port = random.randint(first, last)
+        if port in taken:
             continue
-        port = first.getsockname()[1]
-        held = [first]
-        good = True
-        for i, h in enumerate(hosts):
-            kinds = (socket.SOCK_STREAM,) if i == 0 else (socket.SOCK_DGRAM, socket.SOCK_STREAM)
-            for kind in kinds:
-                s = _try_bind(family_of(h), kind, h, port)
-                if s is None:
-                    good = False
-                    break
-                held.append(s)
-            if not good:
-                break
-        for s in held:
-            s.close()
-        if good:
+        held = []
+        try:
+            for host in hosts:
+                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                    s = socket.socket(family_of(host), kind)
+                    held.append(s)
+                    s.bind((host, port))
             return port
-    raise RuntimeError("no free port after %d attempts" % attempts)
+        except OSError:
+            continue
+        finally:
+            for s in held:
+                s.close()
+    raise RuntimeError("no free port in %d..%d" % (first, last))
 
 
 # ---------------------------------------------------------------------------
@@ -982,7 +982,7 @@ class Daemon(Process):
 
     Template placeholders (replaced before writing <tmp>/arcdns.yaml):
       @LISTEN@   YAML flow list of listen addresses (127.0.0.1 and, with
-                 ipv6=True, [::1], on one ephemeral port)
+                 ipv6=True, [::1], on one free_port())
       @PORT@     the port number
       @DIR@      the temporary directory
       @SERVER@   extra `server:` keys from server={key: value}, 2-space indent

@@ -23,16 +23,14 @@ as the real SDK does), answer_of() and serial_of().
 """
 
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 
 import harness
-from harness import (DIG, KEEP, Message, StartError, _run_tool,
+from harness import (DIG, KEEP, Message, StartError, _run_tool, free_port,
                      bound, build_query, tcp_exchange, udp_exchange)
 from harness import Daemon  # noqa: E402
 from simharness import AKID, REGIONS, SECRET, region_arn  # noqa: E402
@@ -111,43 +109,6 @@ zones:
 %(zone_extra)s"""
 
 
-def _ephemeral_range():
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            lo, hi = (int(x) for x in f.read().split())
-            return lo, hi
-    except (OSError, ValueError):
-        return 32768, 60999
-
-
-def quiet_port(taken=(), attempts=200, hosts=("127.0.0.1",)):
-    """A loopback port free for UDP and TCP, below the kernel's ephemeral
-    range: the kernel never hands it to an outgoing connection (ours or
-    another test's), so it stays free between this choice and the bind,
-    and across a restart on the same port."""
-    lo, hi = _ephemeral_range()
-    first, last = (10000, lo - 1) if lo > 11000 else (hi + 1, 65535)
-    for _ in range(attempts):
-        port = random.randint(first, last)
-        if port in taken:
-            continue
-        held = []
-        try:
-            for host in hosts:
-                fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                    s = socket.socket(fam, kind)
-                    held.append(s)
-                    s.bind((host, port))
-            return port
-        except OSError:
-            continue
-        finally:
-            for s in held:
-                s.close()
-    raise RuntimeError("no free port in %d..%d" % (first, last))
-
-
 def flow(items):
     return "[" + ", ".join('"%s"' % x for x in items) + "]"
 
@@ -212,24 +173,9 @@ class ArcZone(Daemon):
         Daemon._write_conf(self)
 
     def start(self, attempts=4):
-        """Like Daemon.start(), on a quiet_port() (see there)."""
+        """Daemon.start(), with the credentials arcsim knows."""
         use_sim_credentials()
-        if self.dir is None:
-            self._prepare()
-        last = ""
-        for _ in range(attempts):
-            self.port = quiet_port(hosts=("127.0.0.1", "::1") if self.ipv6 else ("127.0.0.1",))
-            self._write_conf()
-            mark = len(self.log_text())
-            ok, last = self._spawn_and_wait(mark)
-            if ok:
-                return self
-            self._reap()
-            if "in use" not in self.log_text()[mark:].lower():
-                break
-        self.t.diag("arcdnsd failed to start: %s" % last)
-        self.dump_log()
-        raise StartError("arcdnsd did not become ready: %s" % last)
+        return Daemon.start(self, attempts)
 
     @property
     def addr(self):
@@ -358,7 +304,7 @@ class Peer(harness.Process):
     def __init__(self, t, port=None, host="127.0.0.1"):
         self.t = t
         self.host = host
-        self.port = port or quiet_port(hosts=(host,))
+        self.port = port or free_port(hosts=(host,))
         self.dir = tempfile.mkdtemp(prefix="arcdns-%s-" % self.LABEL)
         self.log = os.path.join(self.dir, "%s.log" % self.LABEL)
         self.proc = None

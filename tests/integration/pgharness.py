@@ -1,6 +1,6 @@
 """pgharness.py -- two real PostgreSQL servers for the fence tests.
 
-PgPair(t) starts, in one temporary folder, on loopback ports below the ephemeral range (peers.quiet_port):
+PgPair(t) starts, in one temporary folder, on loopback ports below the ephemeral range (harness.free_port):
 
   east  a primary: initdb, wal_level=replica, a role "replicator" with
         REPLICATION, trust authentication for 127.0.0.1 and the two
@@ -45,7 +45,7 @@ import time
 
 import harness
 from harness import KEEP, bound
-from peers import quiet_port
+from harness import free_port
 
 PG_USER = "postgres"
 REPL_USER = "replicator"
@@ -257,7 +257,7 @@ class PgPair:
 
     def start(self):
         east, west = self.east, self.west
-        east.port = quiet_port()
+        east.port = free_port()
         _check(_as_pg([east.bin("initdb"), "-D", east.datadir, "-U", PG_USER,
                        "-A", "trust", "-E", "UTF8", "--locale=C", "-N"]),
                bound(120), "initdb", cwd=self.root)
@@ -272,7 +272,7 @@ class PgPair:
                 f.write("host replication %s %s/32 trust\n" % (REPL_USER, h))
         east.start()
         east.value("CREATE ROLE %s WITH REPLICATION LOGIN" % REPL_USER)
-        west.port = east.port if self.same_port else quiet_port(
+        west.port = east.port if self.same_port else free_port(
             taken=(east.port,))
         _check(_as_pg([west.bin("pg_basebackup"), "-h", east.host, "-p",
                        str(east.port), "-U", REPL_USER, "-D", west.datadir,

@@ -66,7 +66,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import TOP_BUILDDIR, TOP_SRCDIR, bound, free_port, http_request  # noqa: E402
 from policyharness import (PolicyDaemon, PolicySim, set_credentials,  # noqa: E402
                            wait_for)
-from peers import quiet_port  # noqa: E402
 from simharness import run_sim  # noqa: E402
 import pgharness  # noqa: E402
 
@@ -546,7 +545,7 @@ def case_flip(t, sim, pair):
 def case_failing(t, sim, pair):
     label = "failing hook"
     east, west = pair.east, pair.west
-    dead = quiet_port(taken=(east.port,), hosts=(EAST_IP,))
+    dead = free_port(taken=(east.port,), hosts=(EAST_IP,))
     d = FenceDaemon(t, sim, "fence-pg-fail",
                     [HOOKS + "/fence-postgres", "--port", str(dead),
                      "--timeout", "8"], east.port, retries=2)

@@ -2,7 +2,7 @@
 """t_peer_answers.py -- arcdnsd answers what Knot DNS answers, query by query.
 
 arcdnsd (tests/data/answers.yaml.in) and a real Knot DNS (/usr/sbin/knotd,
-own config and folder, loopback, an ephemeral port) serve the same six zone
+own config and folder, loopback, a free port) serve the same six zone
 files (example.test., other.test., deep.example.test., served.example.test.,
 rich.test., which holds one record of most types, unknown ones too, and
 tricky.test.: wildcards at the apex and below, CNAMEs into wildcards, into

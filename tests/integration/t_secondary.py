@@ -56,10 +56,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (DIG, Message, bound, build_query, encode_name, frame,  # noqa: E402
                      recv_exact, tcp_connect)
-from harness import Daemon, have_ipv6_loopback  # noqa: E402
+from harness import Daemon, free_port, have_ipv6_loopback  # noqa: E402
 from peers import (API, EAST_ARN, EAST_IP, KEY_ALG, KEY_NAME, KEY_SECRET,  # noqa: E402
                    ORIGIN, ROLE_EAST, ROLE_WEST, WEST_ARN, WEST_IP, WWW_IP, ArcZone,
-                   Knot, Nsd, answer_of, dig_xfr, flip, query_at, quiet_port, serial_of,
+                   Knot, Nsd, answer_of, dig_xfr, flip, query_at, serial_of,
                    wait_for)
 from simharness import REGIONS  # noqa: E402
 from simharness import ArcSim, run_sim  # noqa: E402
@@ -446,7 +446,7 @@ def check_ipv6(t, sim):
     if not Knot.available():
         t.skip("IPv6: Knot as a secondary over ::1", "%s not installed" % Knot.BINARY)
         return
-    kport = quiet_port(hosts=("::1",))
+    kport = free_port(hosts=("::1",))
     d = ArcZone(t, sim, notify=["[::1]:%d" % kport], allow_transfer=["::1/128"], ipv6=True,
                 name="secondary-v6").start()
     t.ok(d.wait_mirrored(EAST_IP), "IPv6: arcdnsd mirrors arcsim")
@@ -575,10 +575,10 @@ def check_refused(t):
 
 
 def _ports(n):
-    """n distinct quiet loopback ports (peers.quiet_port)."""
+    """n distinct quiet loopback ports (harness.free_port)."""
     ports = []
     for _ in range(n):
-        ports.append(quiet_port(taken=ports))
+        ports.append(free_port(taken=ports))
     return ports
 
 
